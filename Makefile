@@ -1,0 +1,53 @@
+# espnet3-prep — the README's first two commands are `make run` and `make test`.
+# Everything the project needs is installed from here (venv, Python packages; the
+# SLURM test cluster's Debian packages via tools/slurm_localhost.sh).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ARGS ?=
+
+.PHONY: install run test test-fast lint bench slurm-up slurm-down corpus clean help
+
+help:
+	@echo "make run    - install, then prepare the embedded mini LibriSpeech under exp/"
+	@echo "make test   - install, start a local SLURM, run the whole test suite"
+	@echo "make lint   - ruff"
+	@echo "make bench  - benchmarks (not part of make test)"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "espnet3-prep needs Python 3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/espnet3-prep $(ARGS)
+
+test: install
+	bash tools/run_tests.sh $(ARGS)
+
+test-fast: install
+	$(BIN)/pytest -m "not slurm" -q $(ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: install
+	$(BIN)/python bench/run.py $(ARGS)
+
+slurm-up:
+	bash tools/slurm_localhost.sh up
+
+slurm-down:
+	bash tools/slurm_localhost.sh down
+
+corpus:
+	bash tools/make_mini_corpus.sh
+
+clean:
+	rm -rf exp .pytest_cache .ruff_cache build *.egg-info

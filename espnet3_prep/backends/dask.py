@@ -1,0 +1,227 @@
+"""Dask backend: a LocalCluster of processes or a dask-jobqueue cluster (SLURM, PBS, ...).
+
+- the env is built once per worker by a worker plugin (``Client.register_plugin``) and is
+  rebuilt automatically on replacement workers;
+- shards are submitted as tasks (more shards than workers: Dask balances the load); a
+  task lost with its worker is rerun by Dask, and since a shard only counts as done by
+  its marker, nothing is lost or duplicated;
+- per-item progress comes back through ``Worker.log_event`` / ``Client.subscribe_topic``;
+- a watchdog replaces silent hangs with errors: no worker ever arriving (e.g. a rejected
+  ``sbatch``) or every worker gone for longer than ``worker_timeout_s``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import Counter
+from typing import Any
+
+from espnet3_prep.backends import Backend, EnvSource, ResultFn
+from espnet3_prep.runner.execute import ProgressFn, ShardResult, ShardTask, limit_threads
+
+log = logging.getLogger(__name__)
+POLL_S = 0.5
+
+
+class EnvPlugin:
+    """Worker plugin that builds the provider's env once per worker process."""
+
+    idempotent = False
+
+    def __init__(self, setup_fn: Any) -> None:
+        self.setup_fn = setup_fn
+        self.env: dict[str, Any] | None = None
+
+    def setup(self, worker: Any) -> None:
+        """Called by the worker when the plugin is registered or the worker starts."""
+        limit_threads()
+        self.env = self.setup_fn()
+
+    def teardown(self, worker: Any) -> None:
+        """Drop the env with the plugin."""
+        self.env = None
+
+
+def _as_worker_plugin(setup_fn: Any) -> Any:
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class _Plugin(EnvPlugin, WorkerPlugin):
+        pass
+
+    return _Plugin(setup_fn)
+
+
+def run_on_worker(task: ShardTask, plugin_name: str, topic: str) -> ShardResult:
+    """Task body: fetch this worker's env and run the shard, reporting progress."""
+    from distributed import get_worker
+
+    from espnet3_prep.runner.execute import run_shard
+
+    worker = get_worker()
+    plugin = worker.plugins.get(plugin_name)
+    if plugin is None or plugin.env is None:
+        raise RuntimeError(f"worker {worker.address} has no env for {plugin_name}")
+    reporter = _EventReporter(worker, topic)
+    try:
+        return run_shard(task, plugin.env, reporter)
+    finally:
+        reporter.flush()
+
+
+class _EventReporter:
+    """Batches item outcomes into worker events (at most a few per second)."""
+
+    def __init__(self, worker: Any, topic: str) -> None:
+        self.worker, self.topic = worker, topic
+        self.pending: Counter[str] = Counter()
+        self.last = time.monotonic()
+
+    def __call__(self, outcome: str) -> None:
+        self.pending[outcome] += 1
+        if time.monotonic() - self.last >= 0.25:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.worker.log_event(self.topic, dict(self.pending))
+            self.pending.clear()
+        self.last = time.monotonic()
+
+
+class DaskBackend(Backend):
+    """Runs shards on a Dask cluster built once and reused until :meth:`close`."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.name = config["env"]
+        self.cluster: Any = None
+        self.client: Any = None
+        self._plugins: dict[str, str] = {}
+
+    @property
+    def n_workers(self) -> int:
+        """Configured number of workers."""
+        return int(self.config.get("n_workers", 1))
+
+    def start(self) -> Any:
+        """Build the cluster and client (once) and wait for the first worker."""
+        if self.client is not None:
+            return self.client
+        from distributed import Client
+
+        from espnet3_prep.parallel.cluster import build_cluster
+
+        self.cluster = build_cluster(self.config)
+        if self.config.get("adapt", self.name != "local"):
+            self.cluster.adapt(minimum=self.n_workers, maximum=self.n_workers)
+        elif self.name != "local":
+            self.cluster.scale(self.n_workers)
+        self.client = Client(self.cluster)
+        self._wait_first_worker()
+        return self.client
+
+    def _wait_first_worker(self) -> None:
+        timeout = float(self.config.get("worker_timeout_s", 120))
+        try:
+            self.client.wait_for_workers(1, timeout=timeout)
+        except TimeoutError as exc:
+            detail = self._submission_problem()
+            self.close()
+            raise RuntimeError(
+                f"no Dask worker of parallel.env={self.name} started within {timeout:.0f} s. "
+                f"{detail}Check parallel.options (queue/partition, memory, walltime) and the "
+                "scheduler logs; raise parallel.worker_timeout_s if your queue is slow."
+            ) from exc
+
+    def _submission_problem(self) -> str:
+        from espnet3_prep.parallel.jobqueue import submission_error
+
+        message = submission_error(self.cluster) if self.name != "local" else None
+        return f"The scheduler said: {message}. " if message else ""
+
+    def describe(self) -> str:
+        """The job script dask-jobqueue would submit (or the local cluster shape)."""
+        if self.name == "local":
+            return f"backend: local Dask cluster, {self.n_workers} worker processes x 1 thread"
+        from espnet3_prep.parallel.jobqueue import render_job_script
+
+        return render_job_script(self.config)
+
+    def run(self, tasks: list[ShardTask], env: EnvSource, on_result: ResultFn,
+            on_item: ProgressFn) -> None:
+        """Submit every shard and report results as they finish."""
+        if not tasks:
+            return
+        client = self.start()
+        plugin_name = self._ensure_plugin(env)
+        topic = f"espnet3-prep-progress-{uuid.uuid4().hex[:8]}"
+        client.subscribe_topic(topic, lambda event: _replay(event, on_item))
+        futures = [client.submit(run_on_worker, task, plugin_name, topic, pure=False,
+                                 key=f"shard-{task.shard.id:05d}-{uuid.uuid4().hex[:6]}")
+                   for task in tasks]
+        try:
+            self._gather(futures, on_result)
+        finally:
+            client.cancel(futures)  # stops unfinished shards, releases finished ones
+            client.unsubscribe_topic(topic)
+
+    def _ensure_plugin(self, env: EnvSource) -> str:
+        name = self._plugins.get(env.key)
+        if name is None:
+            name = f"espnet3-prep-env-{env.key}"
+            self.client.register_plugin(_as_worker_plugin(env.make_setup_fn()), name=name)
+            self._plugins[env.key] = name
+        return name
+
+    def _gather(self, futures: list[Any], on_result: ResultFn) -> None:
+        from distributed import wait
+
+        pending = set(futures)
+        no_worker_since: float | None = None
+        limit = float(self.config.get("worker_timeout_s", 120))
+        while pending:
+            done, pending = _wait_some(wait, pending)
+            for future in sorted(done, key=lambda f: f.key):
+                on_result(future.result())
+            no_worker_since = self._watch_workers(no_worker_since, limit)
+
+    def _watch_workers(self, since: float | None, limit: float) -> float | None:
+        if self.client.scheduler_info(n_workers=-1).get("workers"):
+            return None
+        now = time.monotonic()
+        since = since or now
+        if now - since > limit:
+            raise RuntimeError(
+                f"every Dask worker has been gone for {limit:.0f} s (killed, preempted or out "
+                "of memory?); finished shards are kept — rerun the same command to resume"
+            )
+        return since
+
+    def close(self) -> None:
+        """Close client and cluster (cancels outstanding jobs)."""
+        for obj in (self.client, self.cluster):
+            if obj is not None:
+                try:
+                    obj.close()
+                except Exception as exc:  # noqa: BLE001 - best effort at shutdown
+                    log.debug("closing %s failed: %s", obj, exc)
+        self.client = self.cluster = None
+        self._plugins.clear()
+
+
+def _wait_some(wait: Any, pending: set[Any]) -> tuple[set[Any], set[Any]]:
+    try:
+        done, rest = wait(list(pending), timeout=POLL_S, return_when="FIRST_COMPLETED")
+    except TimeoutError:
+        return set(), pending
+    return set(done), set(rest)
+
+
+def _replay(event: Any, on_item: ProgressFn) -> None:
+    _, counts = event if isinstance(event, tuple) else (None, event)
+    for outcome, count in dict(counts).items():
+        if outcome in ("kept", "filtered", "dropped", "failed"):
+            for _ in range(int(count)):
+                on_item(outcome)

@@ -1,0 +1,23 @@
+"""In-process backend: the driver builds the env once and runs shards one by one."""
+
+from __future__ import annotations
+
+from espnet3_prep.backends import Backend, EnvSource, ResultFn
+from espnet3_prep.runner.execute import ProgressFn, ShardTask, run_shard
+
+
+class LocalBackend(Backend):
+    """Runs every shard in the calling process (``parallel=none``)."""
+
+    name = "none"
+
+    def run(self, tasks: list[ShardTask], env: EnvSource, on_result: ResultFn,
+            on_item: ProgressFn) -> None:
+        """Run tasks sequentially with the locally built, cached env."""
+        built = env.local()
+        for task in tasks:
+            on_result(run_shard(task, built, on_item))
+
+    def describe(self) -> str:
+        """In-process execution needs no job script."""
+        return "backend: none (in-process, one core)"

@@ -1,0 +1,35 @@
+"""``espnet3-prep``: compose the Hydra config and call the app (nothing else here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig
+
+from espnet3_prep.config import register_configs
+
+
+def config_dir() -> str:
+    """The ``conf/`` folder: inside the installed wheel, or at the source checkout's top."""
+    packaged = Path(__file__).parent / "conf"
+    return str(packaged if packaged.is_dir() else Path(__file__).parent.parent / "conf")
+
+
+register_configs()
+
+
+@hydra.main(config_path=config_dir(), config_name="config", version_base="1.3")
+def _app(cfg: DictConfig) -> None:
+    from espnet3_prep.prep.app import run_app
+
+    run_app(cfg)
+
+
+def main() -> None:
+    """Console entry point."""
+    _app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""Exception types shared across espnet3-prep.
+
+Every error a user can cause names the file or config key involved and the fix.
+"""
+
+from __future__ import annotations
+
+
+class ConfigError(ValueError):
+    """A user configuration problem, raised before any work starts."""
+
+
+class AudioReadError(Exception):
+    """An audio file could not be decoded (missing, corrupt, truncated, unsupported)."""
+
+
+class PlanMismatchError(RuntimeError):
+    """An output directory holds shards of a different plan (inputs or config changed)."""
+
+
+class OutputLockedError(RuntimeError):
+    """Another live run holds the output directory."""
+
+
+class ItemError(Exception):
+    """An item failed; carries a short traceback excerpt for errors.jsonl."""
+
+
+class FailureBudgetExceeded(RuntimeError):
+    """More items failed than ``runner.max_failures`` allows."""

@@ -1,0 +1,86 @@
+"""Building Dask clusters: a LocalCluster of processes or a dask-jobqueue cluster."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from espnet3_prep.parallel.options import JOBQUEUE_CLASSES
+
+log = logging.getLogger(__name__)
+
+
+def build_cluster(config: dict[str, Any]) -> Any:
+    """Start (but do not scale) the cluster described by a normalized parallel config."""
+    env = config["env"]
+    options = dict(config.get("options") or {})
+    if env == "local":
+        return _local_cluster(config["n_workers"], options)
+    if env in JOBQUEUE_CLASSES:
+        return _jobqueue_cluster(env, options, config.get("name") or "espnet3-prep")
+    raise ValueError(f"no Dask cluster for parallel.env={env}")
+
+
+def _local_cluster(n_workers: int, options: dict[str, Any]) -> Any:
+    from distributed import LocalCluster
+
+    kwargs: dict[str, Any] = {
+        "n_workers": n_workers,
+        "threads_per_worker": 1,
+        "processes": True,
+        "dashboard_address": ":0",
+        "host": "127.0.0.1",
+        "silence_logs": logging.ERROR,
+    }
+    kwargs.update(options)
+    return LocalCluster(**kwargs)
+
+
+def jobqueue_kwargs(env: str, options: dict[str, Any], run_name: str) -> dict[str, Any]:
+    """Cluster kwargs with defaults that work on loopback-only and real clusters alike."""
+    kwargs = dict(options)
+    kwargs.setdefault("cores", 1)
+    kwargs.setdefault("processes", 1)
+    kwargs.setdefault("memory", "2GB")
+    if env in ("slurm", "pbs", "sge", "moab"):
+        kwargs.setdefault("walltime", "01:00:00")
+    kwargs.setdefault("job_name", run_name)
+    log_dir = Path(kwargs.get("log_directory") or Path("exp") / "parallel_logs").absolute()
+    log_dir.mkdir(parents=True, exist_ok=True)
+    kwargs["log_directory"] = str(log_dir)
+    if kwargs.get("interface") is None and "host" not in kwargs:
+        kwargs["interface"] = default_interface()
+    kwargs.setdefault("death_timeout", 60)
+    return kwargs
+
+
+def _jobqueue_cluster(env: str, options: dict[str, Any], run_name: str) -> Any:
+    import dask_jobqueue
+
+    cluster_cls = getattr(dask_jobqueue, JOBQUEUE_CLASSES[env])
+    kwargs = jobqueue_kwargs(env, options, run_name)
+    kwargs["scheduler_options"] = {"dashboard_address": ":0",
+                                   **dict(kwargs.get("scheduler_options") or {})}
+    return cluster_cls(**kwargs)
+
+
+def default_interface() -> str | None:
+    """``lo`` when the scheduler's compute nodes are this very host, else Dask's choice.
+
+    On a single-node or loopback-only setup Dask would bind the scheduler to the eth0
+    address, which jobs may not be able to reach; on a real cluster workers must reach
+    the login node, so we keep Dask's default there. ``ESPNET3_PREP_INTERFACE`` overrides.
+    """
+    forced = os.environ.get("ESPNET3_PREP_INTERFACE")
+    if forced:
+        return forced
+    try:
+        out = subprocess.run(["sinfo", "-h", "-o", "%N"], capture_output=True, text=True,
+                             timeout=10, check=False).stdout.split()
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return "lo" if out and set(out) <= {socket.gethostname(), "localhost"} else None

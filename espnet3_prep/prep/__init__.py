@@ -1,0 +1,1 @@
+"""The main job: LibriSpeech-style preparation as a Provider/Runner pair."""

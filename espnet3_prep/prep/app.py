@@ -1,0 +1,54 @@
+"""What ``espnet3-prep`` does with a composed config: dispatch on ``action``, report,
+and turn known failures into one clear message and a non-zero exit code."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from omegaconf import DictConfig
+
+from espnet3_prep.errors import (
+    ConfigError,
+    FailureBudgetExceeded,
+    ItemError,
+    OutputLockedError,
+    PlanMismatchError,
+)
+
+log = logging.getLogger("espnet3_prep")
+EXIT_CODES: dict[type[BaseException], int] = {
+    ConfigError: 2,
+    PlanMismatchError: 3,
+    OutputLockedError: 4,
+    FailureBudgetExceeded: 5,
+    ItemError: 6,
+}
+
+
+def run_app(cfg: DictConfig) -> dict[str, Any] | None:
+    """Run the configured action; exits non-zero with a clear message on known errors."""
+    action = cfg.action.value if hasattr(cfg.action, "value") else str(cfg.action)
+    try:
+        if action == "run":
+            from espnet3_prep.prep.pipeline import run_prep
+            from espnet3_prep.prep.summary import print_summary
+
+            stats = run_prep(cfg)
+            print_summary(stats, str(cfg.output_dir))
+            return stats
+        if action == "plan":
+            from espnet3_prep.prep.plan import print_plan
+
+            print_plan(cfg)
+            return None
+        raise ConfigError(f"action={action} is not available yet; use action=run or plan")
+    except tuple(EXIT_CODES) as exc:
+        log.error("%s", exc)
+        print(f"espnet3-prep: error: {exc}", file=sys.stderr)
+        sys.exit(EXIT_CODES[type(exc)])
+    except KeyboardInterrupt:
+        print("espnet3-prep: interrupted; finished shards are kept — rerun the same command "
+              "to resume", file=sys.stderr)
+        sys.exit(130)

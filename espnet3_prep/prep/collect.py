@@ -1,0 +1,68 @@
+"""Merging a split's done shards into its outputs (the same files on every backend)."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from espnet3_prep.runner.sinks import DROPPED_FILE, dumps_line, read_jsonl
+from espnet3_prep.shards import ShardStore, atomic_open
+from espnet3_prep.writers.jsonl import iter_results, merge_side_files
+from espnet3_prep.writers.kaldi import KaldiDirWriter
+from espnet3_prep.writers.stats import (
+    merge_feat_stats,
+    split_stats,
+    write_feats_stats,
+    write_stats,
+)
+
+MANIFEST = "manifest.jsonl"
+
+
+def collect_split(split: str, split_dir: Path, shard_ids: list[int], wall_s: float
+                  ) -> dict[str, Any]:
+    """Write manifest.jsonl, the Kaldi data dir, feats_stats.npz, dropped/errors, stats.
+
+    Every file is rewritten atomically from the shards, so collecting twice gives the
+    same bytes and an interrupted collect leaves the previous files intact.
+    """
+    store = ShardStore(split_dir)
+    dirs = [store.shard_dir(i) for i in shard_ids]
+    markers = [store.read_marker(i) or {} for i in shard_ids]
+    feat_stats = merge_feat_stats(markers)
+    _write_rows(split_dir, dirs, with_feats=feat_stats is not None)
+    merge_side_files(dirs, split_dir)
+    stale = split_dir / "feats_stats.npz"
+    if feat_stats is not None:
+        write_feats_stats(stale, feat_stats)
+    elif stale.exists():
+        stale.unlink()
+    dropped_s = sum(float(row.get("duration") or 0.0)
+                    for d in dirs for row in read_jsonl(d / DROPPED_FILE))
+    stats = split_stats(split, markers, wall_s, dropped_s)
+    write_stats(split_dir / "stats.json", stats)
+    return stats
+
+
+def _write_rows(split_dir: Path, dirs: list[Path], with_feats: bool) -> None:
+    rows = iter_results(dirs)
+    if not _sorted_by_utt(dirs):
+        rows = iter(sorted(iter_results(dirs), key=lambda r: str(r["utt_id"])))
+    with ExitStack() as stack:
+        manifest = stack.enter_context(atomic_open(split_dir / MANIFEST))
+        kaldi = KaldiDirWriter(split_dir, stack, with_feats)
+        for row in rows:
+            manifest.write(dumps_line(row))
+            kaldi.add(row)
+        kaldi.finish()
+
+
+def _sorted_by_utt(dirs: list[Path]) -> bool:
+    previous = None
+    for row in iter_results(dirs):
+        key = str(row["utt_id"])
+        if previous is not None and key <= previous:
+            return False
+        previous = key
+    return True

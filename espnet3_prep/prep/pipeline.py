@@ -1,0 +1,86 @@
+"""``action=run``: validate everything, then per split run the shards and collect."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from hydra.utils import get_class
+from omegaconf import DictConfig, OmegaConf
+
+from espnet3_prep.parallel import close_parallel, set_parallel
+from espnet3_prep.prep.collect import collect_split
+from espnet3_prep.prep.validate import validate_config
+
+log = logging.getLogger(__name__)
+RUNNER_KEYS = ("shard_size", "batch_size", "async_mode", "async_specs_dir",
+               "async_result_dir", "resume", "on_error", "retries", "max_failures", "progress")
+
+
+def run_prep(cfg: DictConfig) -> dict[str, dict[str, Any]]:
+    """Prepare every split of ``cfg.dataset``; returns the stats of each split."""
+    splits = validate_config(cfg)
+    output_dir = Path(str(cfg.output_dir)).absolute()
+    set_parallel(parallel_config(cfg, output_dir))
+    results: dict[str, dict[str, Any]] = {}
+    try:
+        for split in splits:
+            results[split] = run_split(cfg, split, output_dir / split)
+    finally:
+        close_parallel()
+    return results
+
+
+def parallel_config(cfg: DictConfig, output_dir: Path) -> dict[str, Any]:
+    """The parallel section with run-specific defaults (log dir under the output dir)."""
+    parallel = OmegaConf.to_container(cfg.parallel, resolve=True)
+    assert isinstance(parallel, dict)  # schema-typed node, not user input
+    options = {k: v for k, v in dict(parallel.get("options") or {}).items() if v is not None}
+    if parallel.get("env") not in ("none", "local"):
+        key = "folder" if str(parallel.get("env")).startswith("submitit") else "log_directory"
+        options.setdefault(key, str(output_dir / "logs" / "parallel"))
+    parallel["options"] = options
+    parallel["name"] = f"espnet3-prep-{cfg.dataset.name}"
+    return {k: v for k, v in parallel.items() if v is not None}
+
+
+def split_config(cfg: DictConfig, split: str) -> DictConfig:
+    """A copy of the config whose ``dataset.split`` names one split (cfg is untouched)."""
+    copy = OmegaConf.create(OmegaConf.to_container(cfg, resolve=True))
+    copy.dataset.split = split
+    return copy
+
+
+def run_split(cfg: DictConfig, split: str, split_dir: Path) -> dict[str, Any]:
+    """Plan, run and collect one split."""
+    one = split_config(cfg, split)
+    provider_cls = get_class(str(cfg.provider._target_))
+    runner_cls = get_class(str(cfg.runner._target_))
+    dataset = provider_cls.build_dataset(one)
+    provider = provider_cls(one, params={"output_dir": str(split_dir)})
+    kwargs = {k: one.runner[k] for k in RUNNER_KEYS if k in one.runner}
+    runner = runner_cls(provider, work_dir=split_dir, plan_key=plan_key(one, dataset),
+                        description=split, **kwargs)
+    start = time.perf_counter()
+    outcome = runner.run(range(len(dataset)))
+    wall = time.perf_counter() - start
+    stats = collect_split(split, split_dir, [s.shard_id for s in outcome.shards], wall)
+    log.info("%s: %d kept, %d dropped, %d failed -> %s", split, stats["kept"],
+             stats["dropped"], stats["failed"], split_dir)
+    return stats
+
+
+def plan_key(cfg: DictConfig, dataset: Any) -> dict[str, Any]:
+    """Everything the outputs depend on; a change here makes resume refuse."""
+    describe = dataset.describe() if hasattr(dataset, "describe") else {"count": len(dataset)}
+    return {
+        "dataset": describe,
+        "feature": OmegaConf.to_container(cfg.feature, resolve=True),
+        "cleaner": OmegaConf.to_container(cfg.cleaner, resolve=True),
+        "audio": {k: cfg.dataset.get(k) for k in ("resample", "channel")},
+        "provider": str(cfg.provider._target_),
+        "runner": str(cfg.runner._target_),
+        "batch_size": cfg.runner.get("batch_size"),
+    }

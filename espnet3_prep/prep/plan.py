@@ -1,0 +1,58 @@
+"""``action=plan``: a dry run — what would be prepared and where it would run."""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+from typing import Any
+
+from hydra.utils import get_class
+from omegaconf import DictConfig
+
+from espnet3_prep.backends import make_backend
+from espnet3_prep.parallel.options import normalize_parallel_config
+from espnet3_prep.prep.pipeline import parallel_config, split_config
+from espnet3_prep.prep.validate import validate_config
+
+SAMPLE_FILES = 200
+
+
+def print_plan(cfg: DictConfig) -> list[dict[str, Any]]:
+    """Print per split: utterances, estimated hours, shards; then the backend/job script."""
+    splits = validate_config(cfg)
+    output_dir = Path(str(cfg.output_dir)).absolute()
+    rows = [plan_split(cfg, split) for split in splits]
+    for row in rows:
+        print(f"{row['split']}: {row['items']} items, ~{row['hours']:.3f} h of audio "
+              f"(from {row['sampled']} sampled headers), {row['shards']} shards of "
+              f"<= {row['shard_size']} -> {output_dir / row['split']}")
+    backend = make_backend(normalize_parallel_config(parallel_config(cfg, output_dir)))
+    try:
+        print(backend.describe())
+    finally:
+        backend.close()
+    return rows
+
+
+def plan_split(cfg: DictConfig, split: str) -> dict[str, Any]:
+    """Count items and estimate hours from a random sample of audio headers."""
+    import soundfile
+
+    dataset = get_class(str(cfg.provider._target_)).build_dataset(split_config(cfg, split))
+    n = len(dataset)
+    picks = random.Random(0).sample(range(n), min(n, SAMPLE_FILES))
+    seconds, sampled = 0.0, 0
+    for idx in picks:
+        path = dataset[idx].get("audio")
+        try:
+            info = soundfile.info(path) if path else None
+        except Exception:  # noqa: BLE001 - a plan only estimates; bad files show up in run
+            info = None
+        if info is not None:
+            seconds += info.frames / info.samplerate
+            sampled += 1
+    hours = seconds / sampled * n / 3600 if sampled else 0.0
+    size = int(cfg.runner.shard_size)
+    return {"split": split, "items": n, "hours": hours, "sampled": sampled,
+            "shards": math.ceil(n / size) if n else 0, "shard_size": size}

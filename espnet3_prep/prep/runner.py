@@ -1,0 +1,158 @@
+"""``PrepRunner``: read, clean, extract features for one utterance (spec sections 2 and 6).
+
+Cleaning runs inside ``forward``, so it behaves identically on every backend. Feature
+arrays go from ``forward`` straight into the shard's Kaldi ark (:class:`PrepSink`) in the
+same worker process; only small manifest rows are kept.
+"""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+from typing import Any
+
+import kaldiio
+import numpy as np
+
+from espnet3_prep.errors import AudioReadError
+from espnet3_prep.ids import validate_id
+from espnet3_prep.runner.base_runner import BaseRunner
+from espnet3_prep.runner.sinks import Dropped, ShardSink
+
+ARK_NAME = "feats.ark"
+
+
+class PrepRunner(BaseRunner):
+    """One utterance in, one manifest row (or a drop with its reason) out."""
+
+    @staticmethod
+    def forward(idx: int, *, dataset: Any, model: Any, cleaner: Any = None,
+                audio_options: dict[str, Any] | None = None, **env: Any) -> Any:
+        """Clean the text, decode and check the audio, compute features."""
+        from espnet3_prep.audio import load_audio
+
+        sample = dataset[idx]
+        utt_id = sample.get("utt_id")
+        unsafe = validate_id(str(utt_id)) if utt_id is not None else "missing utt_id"
+        if unsafe:  # enforced even with cleaner=none: ids become file names and scp keys
+            return Dropped(None if utt_id is None else repr(utt_id), "invalid_utt_id", unsafe)
+        if "duplicate_utt_id" in sample.get("issues", ()):  # a scp key must be unique
+            return Dropped(utt_id, "duplicate_utt_id", f"{utt_id} appears again in "
+                           f"{sample.get('source', 'the inputs')}; the first one is kept")
+        if cleaner is not None:
+            sample, reason, detail = cleaner.check_text(sample)
+            if reason:
+                return Dropped(utt_id, reason, detail or "")
+        if not sample.get("audio"):
+            return Dropped(utt_id, "missing_audio", f"no audio file for {utt_id}")
+        if sample.get("text") is None:
+            return Dropped(utt_id, "missing_transcript", f"no transcript for {sample['audio']}")
+        options = audio_options or {}
+        target_sr = getattr(model, "sample_rate", None)
+        try:
+            wave, sr = load_audio(sample["audio"], target_sr=target_sr,
+                                  resample=options.get("resample", True),
+                                  channel=options.get("channel"), segment=sample.get("segment"))
+        except AudioReadError as exc:
+            return Dropped(utt_id, "unreadable_audio",
+                           f"{exc} — re-download or remove this file, or exclude the utterance")
+        duration = len(wave) / sr if sr else 0.0
+        if cleaner is not None:
+            reason, detail = cleaner.check_audio(sample, wave, sr)
+            if reason:
+                return Dropped(utt_id, reason, detail or "", round(duration, 6))
+        return _manifest_row(sample, wave, sr, model)
+
+    @classmethod
+    def open_sink(cls, directory: Path | None, options: dict[str, Any]) -> ShardSink:
+        """Write features to the shard's ark and rows to its results.jsonl."""
+        return PrepSink(directory, options)
+
+
+def _manifest_row(sample: dict[str, Any], wave: np.ndarray, sr: int, model: Any
+                  ) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "utt_id": sample["utt_id"],
+        "speaker": sample.get("speaker"),
+        "text": sample["text"],
+        "audio": sample["audio"],
+        "duration": round(len(wave) / sr, 6),
+        "sample_rate": int(sr),
+        "num_samples": int(len(wave)),
+    }
+    if sample.get("segment") is not None:
+        row["segment"] = list(sample["segment"])
+    if model is not None and getattr(model, "produces_features", True):
+        seed = zlib.crc32(str(sample["utt_id"]).encode("utf-8"))
+        row["feats"] = model.extract(wave, sr, seed=seed)
+    return row
+
+
+class PrepSink(ShardSink):
+    """Streams feature matrices into one Kaldi ark per shard and keeps CMVN sums."""
+
+    def __init__(self, directory: Path | None, options: dict[str, Any] | None = None) -> None:
+        super().__init__(directory, options)
+        self._ark: Any = None
+        self.frames = 0
+        self.seconds = 0.0
+        self.feat_sum: np.ndarray | None = None
+        self.feat_sq: np.ndarray | None = None
+
+    def encode_result(self, idx: int, result: Any) -> Any:
+        """Append features to the ark and replace them by ``<ark>:<offset>``."""
+        row = dict(result)
+        self.seconds += float(row.get("duration") or 0.0)
+        feats = row.pop("feats", None)
+        if feats is None:
+            return row
+        feats = np.ascontiguousarray(feats, dtype=np.float32)
+        if self.directory is None:  # memory mode: nowhere to put an ark
+            row.update(num_frames=int(feats.shape[0]), feat_dim=int(feats.shape[1]))
+            return row
+        offset = self._append_ark(str(row["utt_id"]), feats)
+        final = Path(self.options.get("final_dir") or self.directory) / ARK_NAME
+        row.update(feats=f"{final}:{offset}", num_frames=int(feats.shape[0]),
+                   feat_dim=int(feats.shape[1]))
+        self._accumulate(feats)
+        return row
+
+    def _append_ark(self, key: str, feats: np.ndarray) -> int:
+        if self._ark is None:
+            assert self.directory is not None  # internal invariant
+            self._ark = open(self.directory / ARK_NAME, "wb")  # noqa: SIM115
+        offset = self._ark.tell() + len(key.encode("utf-8")) + 1
+        kaldiio.save_ark(self._ark, {key: feats})
+        return offset
+
+    def _accumulate(self, feats: np.ndarray) -> None:
+        as64 = feats.astype(np.float64)
+        if self.feat_sum is None or self.feat_sq is None:
+            self.feat_sum = np.zeros(feats.shape[1])
+            self.feat_sq = np.zeros(feats.shape[1])
+        self.feat_sum += as64.sum(axis=0)
+        self.feat_sq += np.square(as64).sum(axis=0)
+        self.frames += int(feats.shape[0])
+
+    def close(self) -> dict[str, Any]:
+        """Close the ark too."""
+        if self._ark is not None:
+            self._ark.close()
+            self._ark = None
+        return super().close()
+
+    def abort(self) -> None:
+        """Close the ark without summarising."""
+        if self._ark is not None:
+            self._ark.close()
+            self._ark = None
+        super().abort()
+
+    def extra_summary(self) -> dict[str, Any]:
+        """Kept audio seconds, frames and the shard's CMVN sums (exact float64 in JSON)."""
+        stats = None
+        if self.feat_sum is not None and self.feat_sq is not None:
+            stats = {"count": self.frames, "sum": self.feat_sum.tolist(),
+                     "sum_square": self.feat_sq.tolist()}
+        return {"seconds_kept": round(self.seconds, 6), "frames": self.frames,
+                "feat_stats": stats}

@@ -1,0 +1,86 @@
+"""Every config check that can fail, run before any shard is planned or job submitted."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+from hydra.utils import get_class
+from omegaconf import DictConfig, OmegaConf
+
+from espnet3_prep.errors import ConfigError
+from espnet3_prep.parallel.options import normalize_parallel_config
+
+
+def _plain(node: Any) -> Any:
+    return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
+
+
+def validate_config(cfg: DictConfig) -> list[str]:
+    """Check dataset, feature, cleaner, parallel, runner and output dir; return the splits."""
+    from espnet3_prep.datasets import check_dataset_config, list_splits
+
+    dataset = _plain(cfg.dataset)
+    check_dataset_config(dataset)
+    _check_builder("feature", cfg.feature)
+    _check_builder("cleaner", cfg.get("cleaner"))
+    normalize_parallel_config({k: v for k, v in _plain(cfg.parallel).items() if v is not None})
+    _check_runner(cfg.runner)
+    for key in ("provider._target_", "runner._target_"):
+        _check_class(key, str(OmegaConf.select(cfg, key)))
+    _check_writable(Path(str(cfg.output_dir)).absolute())
+    splits = list_splits(dataset)
+    if not splits:
+        raise ConfigError("dataset.splits is empty — name at least one split, e.g. "
+                          "dataset.splits=[dev-clean]")
+    return splits
+
+
+def _check_builder(group: str, node: Any) -> None:
+    from espnet3_prep.cleaners import build_cleaner
+    from espnet3_prep.features import build_feature
+
+    builder = build_feature if group == "feature" else build_cleaner
+    try:
+        builder(_plain(node))
+    except ConfigError:
+        raise
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ConfigError(f"{group}: {exc}") from exc
+
+
+def _check_runner(runner: DictConfig) -> None:
+    if runner.on_error not in ("record", "raise"):
+        raise ConfigError(f"runner.on_error={runner.on_error!r}; use record or raise")
+    if runner.shard_size is None or runner.shard_size < 1:
+        raise ConfigError(f"runner.shard_size must be >= 1, got {runner.shard_size}")
+    if runner.batch_size is not None and runner.batch_size < 1:
+        raise ConfigError(f"runner.batch_size must be >= 1 or null, got {runner.batch_size}")
+    if runner.retries < 0:
+        raise ConfigError(f"runner.retries must be >= 0, got {runner.retries}")
+    if runner.max_failures is not None and runner.max_failures < 0:
+        raise ConfigError(f"runner.max_failures must be >= 0, got {runner.max_failures}")
+
+
+def _check_class(key: str, path: str) -> None:
+    try:
+        get_class(path)
+    except Exception as exc:  # noqa: BLE001 - hydra raises various types
+        raise ConfigError(f"{key}={path!r} cannot be imported ({exc}); give the full import "
+                          "path of a class, e.g. my_recipe.runner.MyRunner") from exc
+
+
+def _check_writable(output_dir: Path) -> None:
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        probe = output_dir / f".write-test-{uuid.uuid4().hex[:8]}"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.rmdir(output_dir)
+        raise ConfigError(f"output_dir={output_dir} is not writable ({exc.strerror}); choose "
+                          "a writable folder with output_dir=/path") from exc

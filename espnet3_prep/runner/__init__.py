@@ -1,0 +1,1 @@
+"""Provider/Runner API (spec sections 1-3)."""

@@ -1,0 +1,57 @@
+"""``EnvironmentProvider``: builds what must exist once per process (spec section 1)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+
+def as_config(config: Mapping[str, Any] | DictConfig | None) -> DictConfig:
+    """A private DictConfig copy of ``config`` (dict or DictConfig); the caller's is untouched."""
+    if config is None:
+        return OmegaConf.create({})
+    if isinstance(config, DictConfig):
+        return config.copy()
+    return OmegaConf.create(dict(config))
+
+
+class EnvironmentProvider(ABC):
+    """Builds the per-process environment (datasets, models, helpers) from a config.
+
+    Subclasses implement :meth:`build_env_local` (used in-process) and
+    :meth:`make_worker_setup_fn` (a picklable callable that builds the same env inside a
+    worker process). The newer name ``build_worker_setup_fn`` is accepted too.
+    """
+
+    def __init__(self, config: Mapping[str, Any] | DictConfig | None = None) -> None:
+        self.config = as_config(config)
+
+    @abstractmethod
+    def build_env_local(self) -> dict[str, Any]:
+        """Build the environment in the current process."""
+
+    def make_worker_setup_fn(self) -> Callable[[], dict[str, Any]]:
+        """A picklable zero-argument callable building the env on a worker."""
+        newer = type(self).build_worker_setup_fn
+        if newer is not EnvironmentProvider.build_worker_setup_fn:
+            return self.build_worker_setup_fn()
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement make_worker_setup_fn() "
+            "(or build_worker_setup_fn())"
+        )
+
+    def build_worker_setup_fn(self) -> Callable[[], dict[str, Any]]:
+        """Newer ESPnet3 name of :meth:`make_worker_setup_fn`."""
+        return self.make_worker_setup_fn()
+
+    def worker_setup_fn(self) -> Callable[[], dict[str, Any]]:
+        """Whichever of the two setup-fn names the subclass implements."""
+        return self.make_worker_setup_fn()
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What the outputs depend on (used to validate resumed plans)."""
+        return {"provider": f"{type(self).__module__}.{type(self).__qualname__}",
+                "config": OmegaConf.to_container(self.config, resolve=True)}

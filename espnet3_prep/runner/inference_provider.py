@@ -1,0 +1,79 @@
+"""``InferenceProvider``: env = ``{"dataset", "model", **params}`` (spec section 1)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from omegaconf import DictConfig
+
+from espnet3_prep.runner.env_provider import EnvironmentProvider
+
+
+class InferenceProvider(EnvironmentProvider):
+    """A provider whose env is a dataset, a model and extra runtime params.
+
+    Subclasses implement the static ``build_dataset(cfg)`` and ``build_model(cfg)``.
+    ``params`` (e.g. ``{"output_dir": ...}``) are added to the env as keyword arguments.
+    """
+
+    def __init__(
+        self,
+        config: Mapping[str, Any] | DictConfig | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(config)
+        self.params: dict[str, Any] = dict(params or {})
+        reserved = {"dataset", "model"} & set(self.params)
+        if reserved:
+            raise ValueError(
+                f"params may not override env keys {sorted(reserved)}: they are built by "
+                "build_dataset()/build_model(); rename the param"
+            )
+
+    @staticmethod
+    def build_dataset(cfg: DictConfig) -> Any:
+        """Build the dataset (a sequence indexed by the runner)."""
+        raise NotImplementedError("InferenceProvider subclasses must implement build_dataset")
+
+    @staticmethod
+    def build_model(cfg: DictConfig) -> Any:
+        """Build the model or helper object (optional: None by default)."""
+        return None
+
+    @staticmethod
+    def build_extras(cfg: DictConfig) -> dict[str, Any]:
+        """Further per-process env entries (e.g. a cleaner); none by default."""
+        return {}
+
+    def build_env_local(self) -> dict[str, Any]:
+        """Build ``{"dataset", "model", **params}`` in this process."""
+        return _build_env(type(self), self.config, self.params)
+
+    def make_worker_setup_fn(self) -> Callable[[], dict[str, Any]]:
+        """A picklable callable building the same env inside a worker."""
+        return functools.partial(_build_env, type(self), self.config.copy(), dict(self.params))
+
+    def fingerprint(self) -> dict[str, Any]:
+        """Provider class, resolved config and params."""
+        base = super().fingerprint()
+        base["params"] = {k: repr(v) for k, v in sorted(self.params.items())}
+        return base
+
+
+def _build_env(
+    provider_cls: type[InferenceProvider], config: DictConfig, params: dict[str, Any]
+) -> dict[str, Any]:
+    """Build one env; each builder gets its own copy so none can mutate the caller's cfg."""
+    dataset = provider_cls.build_dataset(config.copy())
+    model = provider_cls.build_model(config.copy())
+    extras = provider_cls.build_extras(config.copy())
+    both = sorted(set(extras) & (set(params) | {"dataset", "model"}))
+    if both:
+        raise ValueError(
+            f"env keys {both} are given both by {provider_cls.__name__}.build_extras() and "
+            "as params/dataset/model; pass each key one way only"
+        )
+    return {"dataset": dataset, "model": model, **extras, **params}
+

@@ -1,0 +1,1 @@
+"""Writers that merge finished shards into a split's outputs (one file per format)."""

@@ -1,0 +1,65 @@
+"""The same runner on a real Dask LocalCluster: same results, env built per worker."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from espnet3_prep import get_parallel_config, set_parallel
+from espnet3_prep.errors import ConfigError
+from espnet3_prep.parallel import close_parallel, get_backend
+from tests.runner.toy import ToyProvider, ToyRunner, expected
+
+
+@pytest.fixture(scope="module")
+def dask_local() -> Iterator[None]:
+    set_parallel({"env": "local", "n_workers": 2})
+    yield
+    close_parallel()
+    set_parallel(None)
+
+
+def test_same_results_as_in_process_in_input_order(dask_local: None) -> None:
+    runner = ToyRunner(ToyProvider({"n": 200}, params={"offset": 3}), shard_size=9)
+    out = runner(range(200))
+    assert [r["y"] for r in out] == expected(200, 3)
+    pids = {r["pid"] for r in out}
+    assert os.getpid() not in pids and 1 <= len(pids) <= 2  # built on the workers
+    assert runner.last_outcome.counts["failed"] == 1
+
+
+def test_cluster_is_reused_across_calls(dask_local: None) -> None:
+    runner = ToyRunner(ToyProvider({"n": 20}), shard_size=5)
+    runner(range(20))
+    backend = get_backend()
+    client = backend.client
+    runner(range(20))
+    assert get_backend() is backend and backend.client is client
+    assert get_parallel_config()["n_workers"] == 2
+
+
+def test_persistent_shards_match_in_process(dask_local: None, tmp_path: Path) -> None:
+    on_dask = ToyRunner(ToyProvider({"n": 50}), shard_size=6, work_dir=tmp_path / "a")
+    got = [{k: v for k, v in r.items() if k != "pid"} for r in on_dask(range(50))]
+    set_parallel(None)
+    try:
+        local = ToyRunner(ToyProvider({"n": 50}), shard_size=6, work_dir=tmp_path / "b")
+        want = [{k: v for k, v in r.items() if k != "pid"} for r in local(range(50))]
+    finally:
+        set_parallel({"env": "local", "n_workers": 2})
+    assert got == want
+    for name in ("a", "b"):
+        errors = (tmp_path / name / "shards" / "00000" / "errors.jsonl").read_text()
+        assert "u0005" in errors
+
+
+def test_unknown_option_rejected_before_anything_starts() -> None:
+    with pytest.raises(ConfigError, match="threads_per_wrker.*threads_per_worker"):
+        set_parallel({"env": "local", "n_workers": 2, "options": {"threads_per_wrker": 2}})
+    with pytest.raises(ConfigError, match="parallel.env"):
+        set_parallel({"env": "kubernetes"})
+    with pytest.raises(ConfigError, match="queue_name"):
+        set_parallel({"env": "slurm", "options": {"queue_name": "gpu"}})

@@ -1,0 +1,30 @@
+"""Shared fixtures: the embedded corpus, small real audio trees, and the SLURM gate."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+MINI_ROOT = REPO / "espnet3_prep" / "data" / "mini_librispeech" / "LibriSpeech"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """SLURM tests run only against the cluster tools/run_tests.sh brought up."""
+    state = os.environ.get("ESPNET3_PREP_SLURM", "not started")
+    if state == "up":
+        return
+    reason = (f"local SLURM is {state}: run `make test` (tools/run_tests.sh brings it up) "
+              "or `tools/slurm_localhost.sh up` first")
+    for item in items:
+        if "slurm" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def mini_root() -> Path:
+    """The embedded mini LibriSpeech shipped in the package."""
+    assert MINI_ROOT.is_dir(), "embedded corpus missing: run tools/make_mini_corpus.sh"
+    return MINI_ROOT

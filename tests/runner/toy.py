@@ -1,0 +1,60 @@
+"""A tiny provider/runner pair used by the runner and backend tests."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from omegaconf import DictConfig
+
+from espnet3_prep import BaseRunner, Dropped, InferenceProvider
+
+
+class ToyProvider(InferenceProvider):
+    """Dataset of ``cfg.n`` numbered items; the model doubles a number."""
+
+    @staticmethod
+    def build_dataset(cfg: DictConfig) -> list[dict[str, Any]]:
+        return [{"utt_id": f"u{i:04d}", "x": i} for i in range(int(cfg.n))]
+
+    @staticmethod
+    def build_model(cfg: DictConfig) -> Any:
+        return Doubler()
+
+
+class Doubler:
+    """A picklable model that records which process built it."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+
+    def __call__(self, x: int) -> int:
+        return 2 * x
+
+
+class ToyRunner(BaseRunner):
+    """Every 7th item filtered (None), every 11th dropped, item 5 raises."""
+
+    @staticmethod
+    def forward(idx: int, *, dataset: Any, model: Any, offset: int = 0) -> Any:
+        item = dataset[idx]
+        if item["x"] % 7 == 3:
+            return None
+        if item["x"] % 11 == 4:
+            return Dropped(item["utt_id"], "eleven")
+        if item["x"] == 5:
+            raise ValueError("five is bad")
+        return {"utt_id": item["utt_id"], "y": model(item["x"]) + offset, "pid": model.pid}
+
+
+class BatchRunner(BaseRunner):
+    """forward receives lists of indices."""
+
+    @staticmethod
+    def forward(idx: list[int], *, dataset: Any, model: Any) -> list[Any]:
+        return [{"idx": i, "len": len(idx)} for i in idx]
+
+
+def expected(n: int, offset: int = 0) -> list[int]:
+    """The ``y`` values ToyRunner keeps for ``range(n)``."""
+    return [2 * x + offset for x in range(n) if x % 7 != 3 and x % 11 != 4 and x != 5]
