@@ -7,6 +7,7 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
+import espnet3_prep.datasets  # noqa: F401 - registers the ${pkg_data:...} resolver
 from espnet3_prep.config import register_configs
 
 

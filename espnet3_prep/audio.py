@@ -1,0 +1,143 @@
+"""Audio decoding: soundfile (FLAC/WAV/OGG) to float32 mono, optional exact resampling.
+
+Every failure to decode (missing, corrupt, truncated, unsupported file, segment outside
+the recording, channel out of range) raises :class:`~espnet3_prep.errors.AudioReadError`
+naming the path and the underlying soundfile message; the runner records it as the drop
+reason ``unreadable_audio``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import soundfile as sf
+
+from espnet3_prep.errors import AudioReadError
+
+_SF_ERRORS = (sf.SoundFileError, RuntimeError, OSError, ValueError, TypeError)
+
+
+def audio_info(path: str) -> tuple[int, int, int]:
+    """Read only the header of ``path``.
+
+    Returns:
+        ``(sample_rate, num_frames, channels)``.
+
+    Raises:
+        AudioReadError: The file is missing or its header cannot be parsed.
+    """
+    try:
+        info = sf.info(str(path))
+    except _SF_ERRORS as exc:
+        raise AudioReadError(f"cannot read audio header of {path}: {exc}") from exc
+    return int(info.samplerate), int(info.frames), int(info.channels)
+
+
+def load_audio(
+    path: str,
+    *,
+    target_sr: int | None,
+    resample: bool = True,
+    channel: int | None = None,
+    segment: tuple[float, float] | None = None,
+) -> tuple[np.ndarray, int]:
+    """Decode ``path`` to a 1-D float32 array in [-1, 1] (non-finite samples kept as is).
+
+    Args:
+        path: Audio file readable by libsndfile (FLAC, WAV, OGG...).
+        target_sr: Wanted sample rate, or ``None`` to keep the file's rate.
+        resample: When ``False`` the file's rate is returned even if it differs from
+            ``target_sr`` (the ``sample_rate`` cleaner step then drops the item).
+        channel: ``None`` averages all channels; ``k`` picks channel ``k`` (0-based).
+        segment: ``(start_s, end_s)`` to read only that part (Kaldi ``segments``);
+            an end past the file's end is clipped to it.
+
+    Returns:
+        ``(wave, sample_rate)``.
+
+    Raises:
+        AudioReadError: The file cannot be decoded, is truncated, the segment lies
+            outside the recording or ``channel`` is out of range.
+    """
+    data, sr = _read_frames(path, channel, segment)
+    wave = _to_mono(data, channel)
+    if target_sr is not None and resample and sr != target_sr:
+        wave = _resample(wave, sr, int(target_sr))
+        sr = int(target_sr)
+    return _clip_finite(wave), int(sr)
+
+
+def _read_frames(
+    path: str, channel: int | None, segment: tuple[float, float] | None
+) -> tuple[np.ndarray, int]:
+    """Decode the frames of ``segment`` (or all) as a (frames, channels) float32 array."""
+    try:
+        with sf.SoundFile(str(path)) as handle:
+            sr, frames, channels = handle.samplerate, handle.frames, handle.channels
+            start, stop = _segment_frames(path, segment, sr, frames)
+            if channel is not None and not 0 <= channel < channels:
+                raise AudioReadError(
+                    f"{path}: channel {channel} requested but the file has {channels} "
+                    f"channel(s) (valid: 0..{channels - 1})"
+                )
+            if start:
+                handle.seek(start)
+            data = handle.read(stop - start, dtype="float32", always_2d=True)
+    except AudioReadError:
+        raise
+    except _SF_ERRORS as exc:
+        raise AudioReadError(f"cannot decode audio {path}: {exc}") from exc
+    if data.shape[0] < stop - start:
+        raise AudioReadError(
+            f"cannot decode audio {path}: truncated (header announces {stop - start} frames "
+            f"from frame {start}, decoded {data.shape[0]})"
+        )
+    return data, int(sr)
+
+
+def _segment_frames(
+    path: str, segment: tuple[float, float] | None, sr: int, frames: int
+) -> tuple[int, int]:
+    """Frame range ``[start, stop)`` of ``segment`` (whole file when ``None``)."""
+    if segment is None:
+        return 0, frames
+    start_s, end_s = float(segment[0]), float(segment[1])
+    if not (math.isfinite(start_s) and math.isfinite(end_s)) or start_s < 0 or end_s <= start_s:
+        raise AudioReadError(f"{path}: invalid segment [{start_s}, {end_s}] s")
+    start = int(round(start_s * sr))
+    stop = min(int(round(end_s * sr)), frames)
+    if start >= frames:
+        raise AudioReadError(
+            f"{path}: segment [{start_s}, {end_s}] s starts after the end of the "
+            f"recording ({frames / sr:.3f} s)"
+        )
+    return start, stop
+
+
+def _to_mono(data: np.ndarray, channel: int | None) -> np.ndarray:
+    """(frames, channels) -> (frames,): pick ``channel`` or average all channels."""
+    if channel is not None:
+        return np.ascontiguousarray(data[:, channel])
+    if data.shape[1] == 1:
+        return data[:, 0]
+    return data.mean(axis=1, dtype=np.float32)
+
+
+def _resample(wave: np.ndarray, sr: int, target_sr: int) -> np.ndarray:
+    """Exact rational resampling with a polyphase filter (``up/down`` reduced by gcd)."""
+    if target_sr <= 0:
+        raise ValueError(f"target_sr must be positive, got {target_sr}")
+    if wave.size == 0:
+        return wave
+    gcd = math.gcd(sr, target_sr)
+    from scipy.signal import resample_poly  # lazy: scipy.signal costs ~0.5 s to import
+
+    out = resample_poly(wave, target_sr // gcd, sr // gcd)
+    return np.asarray(out, dtype=np.float32)
+
+
+def _clip_finite(wave: np.ndarray) -> np.ndarray:
+    """Clip finite samples to [-1, 1]; NaN/inf are left for the ``nan_inf`` cleaner."""
+    np.clip(wave, -1.0, 1.0, out=wave, where=np.isfinite(wave))
+    return wave

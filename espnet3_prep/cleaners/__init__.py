@@ -1,0 +1,90 @@
+"""Data cleaning: ``build_cleaner(cfg)`` turns ``{steps: [{name: ..., <options>}, ...]}``
+into a two-stage :class:`Cleaner` (metadata checks, then waveform checks).
+
+Adding a step = a dataclass in one of the step modules + one entry in :data:`STEPS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from espnet3_prep.cleaners.audio_checks import (
+    Clipping,
+    Duration,
+    NanInf,
+    SampleRate,
+    Silence,
+    ZeroLength,
+)
+from espnet3_prep.cleaners.base import (
+    CHAR_NOT_IN_WHITELIST,
+    CLIPPING,
+    DROP_REASONS,
+    DUPLICATE_UTT_ID,
+    EMPTY_TRANSCRIPT,
+    INVALID_UTT_ID,
+    MISSING_AUDIO,
+    MISSING_TRANSCRIPT,
+    NAN_OR_INF_SAMPLES,
+    NEAR_SILENCE,
+    NON_UTF8_TRANSCRIPT,
+    TOO_LONG,
+    TOO_SHORT,
+    UNREADABLE_AUDIO,
+    WRONG_SAMPLE_RATE,
+    ZERO_LENGTH_AUDIO,
+    AudioStep,
+    Cleaner,
+    Step,
+    TextStep,
+    make_step,
+    to_plain,
+)
+from espnet3_prep.cleaners.presence import DuplicateId, Presence, ValidId
+from espnet3_prep.cleaners.text import CharWhitelist, EmptyText, NonUtf8, NormalizeText
+from espnet3_prep.errors import ConfigError
+
+__all__ = [
+    "CHAR_NOT_IN_WHITELIST", "CLIPPING", "DROP_REASONS", "DUPLICATE_UTT_ID",
+    "EMPTY_TRANSCRIPT", "INVALID_UTT_ID", "MISSING_AUDIO", "MISSING_TRANSCRIPT",
+    "NAN_OR_INF_SAMPLES", "NEAR_SILENCE", "NON_UTF8_TRANSCRIPT", "STEPS", "TOO_LONG",
+    "TOO_SHORT", "UNREADABLE_AUDIO", "WRONG_SAMPLE_RATE", "ZERO_LENGTH_AUDIO", "AudioStep",
+    "Cleaner", "Step", "TextStep", "build_cleaner",
+]
+
+STEPS: dict[str, type[Step]] = {
+    cls.NAME: cls
+    for cls in (
+        Presence, ValidId, DuplicateId, NonUtf8, NormalizeText, EmptyText, CharWhitelist,
+        ZeroLength, NanInf, SampleRate, Duration, Clipping, Silence,
+    )
+}
+"""Registry: step name -> step class."""
+
+_TOP_KEYS = ("steps", "name")
+
+
+def build_cleaner(cfg: Mapping[str, Any] | None) -> Cleaner | None:
+    """Build the cleaner described by ``cfg`` (the ``cleaner`` config node).
+
+    ``None`` gives ``None`` (no cleaning); ``{steps: []}`` gives a Cleaner that keeps
+    everything. A step is ``{name: <step>, <option>: <value>, ...}`` or a bare step name.
+
+    Raises:
+        ConfigError: Unknown step/option or bad value, naming ``cleaner.steps[i].<opt>``
+            and listing the valid names.
+    """
+    if cfg is None:
+        return None
+    plain = to_plain(cfg, "cleaner")
+    if not isinstance(plain, Mapping):
+        raise ConfigError(f"cleaner: expected a mapping with a 'steps' list, got {plain!r}")
+    for key in plain:
+        if key not in _TOP_KEYS:
+            raise ConfigError(f"cleaner.{key}: unknown key — valid keys: {', '.join(_TOP_KEYS)}")
+    steps = plain.get("steps") or []
+    if isinstance(steps, str | bytes) or not isinstance(steps, Sequence):
+        raise ConfigError(f"cleaner.steps: expected a list of steps, got {steps!r}")
+    return Cleaner([make_step(STEPS, spec, f"cleaner.steps[{i}]")
+                    for i, spec in enumerate(steps)])

@@ -1,0 +1,154 @@
+"""Audio-stage steps: ``zero_length``, ``nan_inf``, ``sample_rate``, ``duration``,
+``clipping``, ``silence``. ``wave`` is the 1-D float32 array from ``load_audio``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from espnet3_prep.cleaners.base import (
+    CLIPPING,
+    NAN_OR_INF_SAMPLES,
+    NEAR_SILENCE,
+    TOO_LONG,
+    TOO_SHORT,
+    WRONG_SAMPLE_RATE,
+    ZERO_LENGTH_AUDIO,
+    AudioResult,
+    AudioStep,
+    OptionError,
+)
+
+OK: AudioResult = (None, None)
+
+
+@dataclass(kw_only=True)
+class ZeroLength(AudioStep):
+    """No samples at all -> ``zero_length_audio``."""
+
+    NAME = "zero_length"
+    REASONS = (ZERO_LENGTH_AUDIO,)
+
+    def check(self, sample: Mapping[str, Any], wave: np.ndarray, sr: int) -> AudioResult:
+        """Drop empty waveforms."""
+        return (ZERO_LENGTH_AUDIO, "audio has 0 samples") if wave.size == 0 else OK
+
+
+@dataclass(kw_only=True)
+class NanInf(AudioStep):
+    """Any NaN or infinite sample -> ``nan_or_inf_samples``."""
+
+    NAME = "nan_inf"
+    REASONS = (NAN_OR_INF_SAMPLES,)
+
+    def check(self, sample: Mapping[str, Any], wave: np.ndarray, sr: int) -> AudioResult:
+        """Drop waveforms with non-finite samples."""
+        finite = np.isfinite(wave)
+        if finite.all():
+            return OK
+        return NAN_OR_INF_SAMPLES, f"{int(finite.size - finite.sum())} NaN/inf samples"
+
+
+@dataclass(kw_only=True)
+class SampleRate(AudioStep):
+    """Sample rate different from ``expected`` -> ``wrong_sample_rate`` (meant for runs
+    with resampling disabled)."""
+
+    NAME = "sample_rate"
+    REASONS = (WRONG_SAMPLE_RATE,)
+
+    expected: int = 16000
+
+    def __post_init__(self) -> None:
+        if self.expected <= 0:
+            raise OptionError("expected", f"must be a positive rate in Hz, got {self.expected}")
+
+    def check(self, sample: Mapping[str, Any], wave: np.ndarray, sr: int) -> AudioResult:
+        """Drop audio at another rate."""
+        if int(sr) != self.expected:
+            return WRONG_SAMPLE_RATE, f"sample rate {sr} Hz, expected {self.expected} Hz"
+        return OK
+
+
+@dataclass(kw_only=True)
+class Duration(AudioStep):
+    """Shorter than ``min_s`` -> ``too_short``; longer than ``max_s`` -> ``too_long``."""
+
+    NAME = "duration"
+    REASONS = (TOO_SHORT, TOO_LONG)
+
+    min_s: float | None = None
+    max_s: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.min_s is not None and self.min_s < 0:
+            raise OptionError("min_s", f"must be >= 0, got {self.min_s}")
+        if self.min_s is not None and self.max_s is not None and self.max_s <= self.min_s:
+            raise OptionError("max_s", f"must be greater than min_s ({self.min_s}), got "
+                                       f"{self.max_s}")
+
+    def check(self, sample: Mapping[str, Any], wave: np.ndarray, sr: int) -> AudioResult:
+        """Drop audio outside ``[min_s, max_s]``."""
+        seconds = wave.shape[0] / sr if sr else 0.0
+        if self.min_s is not None and seconds < self.min_s:
+            return TOO_SHORT, f"duration {seconds:.3f} s < min_s {self.min_s} s"
+        if self.max_s is not None and seconds > self.max_s:
+            return TOO_LONG, f"duration {seconds:.3f} s > max_s {self.max_s} s"
+        return OK
+
+
+@dataclass(kw_only=True)
+class Clipping(AudioStep):
+    """More than ``max_ratio`` of the samples at ``|x| >= threshold`` -> ``clipping``."""
+
+    NAME = "clipping"
+    REASONS = (CLIPPING,)
+
+    max_ratio: float = 0.01
+    threshold: float = 0.999
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.max_ratio <= 1:
+            raise OptionError("max_ratio", f"must be in [0, 1], got {self.max_ratio}")
+        if not 0 < self.threshold <= 1:
+            raise OptionError("threshold", f"must be in (0, 1], got {self.threshold}")
+
+    def check(self, sample: Mapping[str, Any], wave: np.ndarray, sr: int) -> AudioResult:
+        """Drop heavily clipped audio."""
+        if wave.size == 0:
+            return OK
+        ratio = float(np.count_nonzero(np.abs(wave) >= self.threshold)) / wave.size
+        if ratio > self.max_ratio:
+            return CLIPPING, (f"{ratio:.2%} of samples at |x| >= {self.threshold} "
+                              f"(max_ratio {self.max_ratio})")
+        return OK
+
+
+@dataclass(kw_only=True)
+class Silence(AudioStep):
+    """RMS level below ``min_rms_db`` dBFS -> ``near_silence``."""
+
+    NAME = "silence"
+    REASONS = (NEAR_SILENCE,)
+
+    min_rms_db: float = -50.0
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.min_rms_db):
+            raise OptionError("min_rms_db", f"must be a finite dBFS level, got {self.min_rms_db}")
+
+    def check(self, sample: Mapping[str, Any], wave: np.ndarray, sr: int) -> AudioResult:
+        """Drop (near) silent audio."""
+        if wave.size == 0:
+            return OK
+        rms = math.sqrt(float(np.mean(np.square(wave, dtype=np.float64))))
+        if not math.isfinite(rms):
+            return OK  # NaN/inf is the nan_inf step's business
+        level = 20.0 * math.log10(rms) if rms > 0 else -math.inf
+        if level < self.min_rms_db:
+            return NEAR_SILENCE, f"RMS level {level:.1f} dBFS < min_rms_db {self.min_rms_db}"
+        return OK
