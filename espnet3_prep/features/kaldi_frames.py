@@ -1,0 +1,160 @@
+"""Kaldi-compatible framing: options, window functions, frame counts and frame views.
+
+Semantics follow ``torchaudio.compliance.kaldi`` (and thus Kaldi's
+``compute-fbank-feats``/``compute-mfcc-feats``); option names are identical.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from .base import FeatureOptions
+
+__all__ = [
+    "WINDOW_TYPES",
+    "FrameGeometry",
+    "KaldiOptions",
+    "extended_waveform",
+    "window_function",
+]
+
+WINDOW_TYPES = ("hamming", "hanning", "povey", "rectangular", "blackman")
+MS_TO_S = 0.001
+
+
+@dataclasses.dataclass(frozen=True)
+class FrameGeometry:
+    """Frame sizes in samples, derived from the options exactly as torchaudio does."""
+
+    window_size: int
+    window_shift: int
+    padded_window_size: int
+    snip_edges: bool
+    min_samples: float
+
+    def num_frames(self, num_samples: int) -> int:
+        """Frame count for ``num_samples`` samples (Kaldi's ``NumFrames`` with flush)."""
+        n = int(num_samples)
+        if n <= 0 or n < self.min_samples:
+            return 0
+        if self.snip_edges:
+            return 0 if n < self.window_size else 1 + (n - self.window_size) // self.window_shift
+        return (n + self.window_shift // 2) // self.window_shift
+
+    def first_sample_offset(self) -> int:
+        """Index (in the input) of frame 0's first sample; negative when reflecting."""
+        if self.snip_edges:
+            return 0
+        return self.window_shift // 2 - self.window_size // 2
+
+
+@dataclasses.dataclass(frozen=True)
+class KaldiOptions(FeatureOptions):
+    """Framing and mel options shared by ``fbank`` and ``mfcc`` (torchaudio names/defaults).
+
+    ``waveform_scale`` multiplies the [-1, 1] float input before anything else, because
+    Kaldi (and its defaults such as ``energy_floor`` and ``dither``) works on int16-scale
+    samples; 32768 reproduces ``torchaudio.compliance.kaldi`` applied to ``wave * 32768``.
+    ``dither`` is therefore in int16 units too. ``frame_length``/``frame_shift`` are in ms.
+    """
+
+    waveform_scale: float = 32768.0
+    frame_length: float = 25.0
+    frame_shift: float = 10.0
+    dither: float = 0.0
+    preemphasis_coefficient: float = 0.97
+    remove_dc_offset: bool = True
+    window_type: str = "povey"
+    blackman_coeff: float = 0.42
+    round_to_power_of_two: bool = True
+    snip_edges: bool = True
+    min_duration: float = 0.0
+    num_mel_bins: int = 23
+    low_freq: float = 20.0
+    high_freq: float = 0.0
+    use_energy: bool = False
+    energy_floor: float = 1.0
+    raw_energy: bool = True
+    htk_compat: bool = False
+    subtract_mean: bool = False
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        geo = self.geometry()
+        if geo.window_size < 2:
+            raise ValueError(f"feature.frame_length gives a window of {geo.window_size} samples")
+        if geo.window_shift <= 0:
+            raise ValueError(f"feature.frame_shift gives a shift of {geo.window_shift} samples")
+        if geo.padded_window_size % 2:
+            raise ValueError(
+                "feature.frame_length: the padded window size must be even; "
+                "set feature.round_to_power_of_two or change feature.frame_length"
+            )
+        if not 0.0 <= self.preemphasis_coefficient <= 1.0:
+            raise ValueError("feature.preemphasis_coefficient must be in [0, 1]")
+        if self.window_type not in WINDOW_TYPES:
+            raise ValueError(f"feature.window_type must be one of {WINDOW_TYPES}")
+        if self.dither < 0.0 or self.energy_floor < 0.0 or self.min_duration < 0.0:
+            raise ValueError("feature.dither, energy_floor and min_duration must be >= 0")
+        if self.num_mel_bins <= 3:
+            raise ValueError("feature.num_mel_bins must be at least 4")
+        if self.waveform_scale <= 0.0:
+            raise ValueError("feature.waveform_scale must be > 0")
+        self.mel_range()  # validates low_freq / high_freq
+
+    def geometry(self) -> FrameGeometry:
+        """Frame sizes in samples (same float arithmetic as torchaudio)."""
+        sr = float(self.sample_rate)
+        shift = int(sr * self.frame_shift * MS_TO_S)
+        size = int(sr * self.frame_length * MS_TO_S)
+        padded = size
+        if self.round_to_power_of_two:
+            padded = 1 if size == 0 else 2 ** (size - 1).bit_length()
+        return FrameGeometry(size, shift, padded, self.snip_edges, self.min_duration * sr)
+
+    def mel_range(self) -> tuple[float, float]:
+        """Validated ``(low_freq, high_freq)`` in Hz (non-positive high_freq → nyquist offset)."""
+        nyquist = 0.5 * self.sample_rate
+        high = self.high_freq + nyquist if self.high_freq <= 0.0 else self.high_freq
+        if not (0.0 <= self.low_freq < nyquist and 0.0 < high <= nyquist and self.low_freq < high):
+            raise ValueError(
+                f"feature.low_freq={self.low_freq} / feature.high_freq={self.high_freq} are "
+                f"invalid for nyquist {nyquist} Hz"
+            )
+        return self.low_freq, high
+
+
+def window_function(window_type: str, size: int, blackman_coeff: float = 0.42) -> np.ndarray:
+    """Kaldi window of ``size`` samples (float64), as ``torchaudio.compliance.kaldi``."""
+    n = np.arange(size, dtype=np.float64)
+    a = 2.0 * math.pi / (size - 1)
+    if window_type == "hanning":
+        return 0.5 - 0.5 * np.cos(a * n)
+    if window_type == "povey":
+        return (0.5 - 0.5 * np.cos(a * n)) ** 0.85
+    if window_type == "hamming":
+        return 0.54 - 0.46 * np.cos(a * n)
+    if window_type == "rectangular":
+        return np.ones(size)
+    if window_type == "blackman":
+        return blackman_coeff - 0.5 * np.cos(a * n) + (0.5 - blackman_coeff) * np.cos(2 * a * n)
+    raise ValueError(f"feature.window_type must be one of {WINDOW_TYPES}, got {window_type!r}")
+
+
+def extended_waveform(x: np.ndarray, geo: FrameGeometry, num_frames: int) -> np.ndarray:
+    """Samples covered by ``num_frames`` frames, frame 0 starting at index 0.
+
+    With ``snip_edges=False`` the signal is mirrored at both ends like Kaldi
+    (``-1 → 0, -2 → 1``; ``n → n-1``), repeatedly if needed, i.e. ``np.pad(mode="symmetric")``.
+    """
+    start = geo.first_sample_offset()
+    stop = start + (num_frames - 1) * geo.window_shift + geo.window_size
+    n = x.shape[0]
+    if start >= 0 and stop <= n:
+        return x[start:stop]
+    left, right = max(0, -start), max(0, stop - n)
+    padded = np.pad(x, (left, right), mode="symmetric")
+    return padded[start + left : stop + left]
