@@ -53,6 +53,8 @@ class RunnerConfig:
     on_error: str = "record"
     retries: int = 0
     max_failures: float | None = None
+    item_timeout_s: float | None = None
+    retry_failed: bool = False
     progress: bool = True
 
 

@@ -28,3 +28,11 @@ class ItemError(Exception):
 
 class FailureBudgetExceeded(RuntimeError):
     """More items failed than ``runner.max_failures`` allows."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (e.g. a scheduler's walltime kill), handled like Ctrl-C."""
+
+
+class ItemTimeout(Exception):
+    """One item ran longer than ``runner.item_timeout_s``."""

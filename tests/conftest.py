@@ -28,3 +28,15 @@ def mini_root() -> Path:
     """The embedded mini LibriSpeech shipped in the package."""
     assert MINI_ROOT.is_dir(), "embedded corpus missing: run tools/make_mini_corpus.sh"
     return MINI_ROOT
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the fault/bad-input matrix gathered by the reliability tests."""
+    from tests.matrix import ROWS
+
+    if not ROWS:
+        return
+    width = max(len(r[0]) for r in ROWS)
+    terminalreporter.section("reliability matrix")
+    for scenario, outcome, guarantee in ROWS:
+        terminalreporter.write_line(f"{scenario:<{width}} | {outcome:<28} | {guarantee}")

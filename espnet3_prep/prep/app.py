@@ -4,6 +4,7 @@ and turn known failures into one clear message and a non-zero exit code."""
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from typing import Any
 
@@ -15,6 +16,7 @@ from espnet3_prep.errors import (
     ItemError,
     OutputLockedError,
     PlanMismatchError,
+    Terminated,
 )
 
 log = logging.getLogger("espnet3_prep")
@@ -30,6 +32,7 @@ EXIT_CODES: dict[type[BaseException], int] = {
 def run_app(cfg: DictConfig) -> dict[str, Any] | None:
     """Run the configured action; exits non-zero with a clear message on known errors."""
     action = cfg.action.value if hasattr(cfg.action, "value") else str(cfg.action)
+    signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         if action == "run":
             from espnet3_prep.prep.pipeline import run_prep
@@ -48,7 +51,17 @@ def run_app(cfg: DictConfig) -> dict[str, Any] | None:
         log.error("%s", exc)
         print(f"espnet3-prep: error: {exc}", file=sys.stderr)
         sys.exit(EXIT_CODES[type(exc)])
-    except KeyboardInterrupt:
-        print("espnet3-prep: interrupted; finished shards are kept — rerun the same command "
+    except KeyboardInterrupt as exc:
+        name = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+        print(f"espnet3-prep: {name}; finished shards are kept — rerun the same command "
               "to resume", file=sys.stderr)
-        sys.exit(130)
+        sys.exit(143 if isinstance(exc, Terminated) else 130)
+    except OSError as exc:
+        print(f"espnet3-prep: error: {exc.strerror or exc} ({exc.filename or 'no file'}). "
+              "Finished shards are kept and nothing half-written counts as done; fix the "
+              "problem (disk space, permissions) and rerun the same command", file=sys.stderr)
+        sys.exit(7)
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated()

@@ -10,26 +10,33 @@ from typing import Any
 from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 
+from espnet3_prep.lock import OutputLock
 from espnet3_prep.parallel import close_parallel, set_parallel
 from espnet3_prep.prep.collect import collect_split
 from espnet3_prep.prep.validate import validate_config
+from espnet3_prep.shards import ShardStore
 
 log = logging.getLogger(__name__)
 RUNNER_KEYS = ("shard_size", "batch_size", "async_mode", "async_specs_dir",
-               "async_result_dir", "resume", "on_error", "retries", "max_failures", "progress")
+               "async_result_dir", "resume", "on_error", "retries", "max_failures", "progress",
+               "item_timeout_s", "retry_failed")
 
 
 def run_prep(cfg: DictConfig) -> dict[str, dict[str, Any]]:
     """Prepare every split of ``cfg.dataset``; returns the stats of each split."""
     splits = validate_config(cfg)
     output_dir = Path(str(cfg.output_dir)).absolute()
-    set_parallel(parallel_config(cfg, output_dir))
     results: dict[str, dict[str, Any]] = {}
-    try:
-        for split in splits:
-            results[split] = run_split(cfg, split, output_dir / split)
-    finally:
-        close_parallel()
+    with OutputLock(output_dir):
+        set_parallel(parallel_config(cfg, output_dir))
+        try:
+            for split in splits:
+                results[split] = run_split(cfg, split, output_dir / split)
+        finally:
+            close_parallel()  # stops workers first, so no attempt is still writing
+            if not cfg.runner.async_mode:  # detached jobs may still be writing theirs
+                for split in splits:  # interrupted attempts leave only temp dirs
+                    ShardStore(output_dir / split).clean_stale()
     return results
 
 

@@ -98,6 +98,7 @@ class PrepSink(ShardSink):
         self.seconds = 0.0
         self.feat_sum: np.ndarray | None = None
         self.feat_sq: np.ndarray | None = None
+        self.ark_name = str(self.options.get("ark_name", ARK_NAME))
 
     def encode_result(self, idx: int, result: Any) -> Any:
         """Append features to the ark and replace them by ``<ark>:<offset>``."""
@@ -111,7 +112,7 @@ class PrepSink(ShardSink):
             row.update(num_frames=int(feats.shape[0]), feat_dim=int(feats.shape[1]))
             return row
         offset = self._append_ark(str(row["utt_id"]), feats)
-        final = Path(self.options.get("final_dir") or self.directory) / ARK_NAME
+        final = Path(self.options.get("final_dir") or self.directory) / self.ark_name
         row.update(feats=f"{final}:{offset}", num_frames=int(feats.shape[0]),
                    feat_dim=int(feats.shape[1]))
         self._accumulate(feats)
@@ -120,7 +121,7 @@ class PrepSink(ShardSink):
     def _append_ark(self, key: str, feats: np.ndarray) -> int:
         if self._ark is None:
             assert self.directory is not None  # internal invariant
-            self._ark = open(self.directory / ARK_NAME, "wb")  # noqa: SIM115
+            self._ark = open(self.directory / self.ark_name, "wb")  # noqa: SIM115
         offset = self._ark.tell() + len(key.encode("utf-8")) + 1
         kaldiio.save_ark(self._ark, {key: feats})
         return offset

@@ -31,7 +31,7 @@ def validate_config(cfg: DictConfig) -> list[str]:
     _check_runner(cfg.runner)
     for key in ("provider._target_", "runner._target_"):
         _check_class(key, str(OmegaConf.select(cfg, key)))
-    _check_writable(Path(str(cfg.output_dir)).absolute())
+    check_writable(Path(str(cfg.output_dir)).absolute())
     splits = list_splits(dataset)
     if not splits:
         raise ConfigError("dataset.splits is empty — name at least one split, e.g. "
@@ -73,7 +73,7 @@ def _check_class(key: str, path: str) -> None:
                           "path of a class, e.g. my_recipe.runner.MyRunner") from exc
 
 
-def _check_writable(output_dir: Path) -> None:
+def check_writable(output_dir: Path) -> None:
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
         probe = output_dir / f".write-test-{uuid.uuid4().hex[:8]}"

@@ -12,6 +12,7 @@ refused (see :mod:`espnet3_prep.shards`).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 from abc import ABC, abstractmethod
@@ -80,6 +81,8 @@ class BaseRunner(ABC):
         on_error: str = "record",
         retries: int = 0,
         max_failures: float | None = None,
+        item_timeout_s: float | None = None,
+        retry_failed: bool = False,
         plan_key: dict[str, Any] | None = None,
         progress: bool = True,
         description: str = "items",
@@ -101,6 +104,8 @@ class BaseRunner(ABC):
         self.on_error = on_error
         self.retries = retries
         self.max_failures = max_failures
+        self.item_timeout_s = item_timeout_s
+        self.retry_failed = retry_failed
         self.plan_key = plan_key
         self.progress = progress
         self.description = description
@@ -175,7 +180,8 @@ class BaseRunner(ABC):
     def _task(self, shard: Shard, store: ShardStore | None, plan_hash: str | None,
               sink_options: dict[str, Any] | None) -> ShardTask:
         return ShardTask(type(self), shard, str(store.root) if store else None, plan_hash,
-                         self.batch_size, self.on_error, self.retries, dict(sink_options or {}))
+                         self.batch_size, self.on_error, self.retries, dict(sink_options or {}),
+                         self.item_timeout_s)
 
     def _skip_done(self, tasks: list[ShardTask], store: ShardStore | None,
                    plan_hash: str | None, collected: dict[int, ShardResult],
@@ -184,12 +190,19 @@ class BaseRunner(ABC):
             return tasks
         pending = []
         for task in tasks:
-            if store.is_done(task.shard.id, plan_hash):
-                marker = store.read_marker(task.shard.id) or {}
-                collected[task.shard.id] = ShardResult(task.shard.id, marker, skipped=True)
-                progress.skip(marker.get("counts", {}))
-            else:
+            if not store.is_done(task.shard.id, plan_hash):
                 pending.append(task)
+                continue
+            marker = store.read_marker(task.shard.id) or {}
+            if self.retry_failed and marker.get("counts", {}).get("failed"):
+                from espnet3_prep.runner.retry import failed_indices
+
+                retry = failed_indices(store, task.shard.id)
+                pending.append(dataclasses.replace(task, retry_indices=retry))
+                progress.skip({"kept": len(task.shard.indices) - len(retry)})
+                continue
+            collected[task.shard.id] = ShardResult(task.shard.id, marker, skipped=True)
+            progress.skip(marker.get("counts", {}))
         if len(pending) < len(tasks):
             log.info("resuming: %d of %d shards already done", len(tasks) - len(pending),
                      len(tasks))

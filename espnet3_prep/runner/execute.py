@@ -13,9 +13,11 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from espnet3_prep.errors import ItemError
+from espnet3_prep.errors import ItemError, ItemTimeout
+from espnet3_prep.runner.timeout import call_with_timeout
 from espnet3_prep.shards import Shard, ShardStore
 
 ProgressFn = Callable[[str], None]
@@ -34,6 +36,8 @@ class ShardTask:
     on_error: str = "record"
     retries: int = 0
     sink_options: dict[str, Any] = field(default_factory=dict)
+    item_timeout_s: float | None = None
+    retry_indices: tuple[int, ...] | None = None
 
 
 @dataclass
@@ -70,23 +74,22 @@ def run_shard(task: ShardTask, env: dict[str, Any], progress: ProgressFn | None 
               ) -> ShardResult:
     """Run ``forward`` over one shard's items and commit its outputs."""
     store = ShardStore(task.store_root) if task.store_root else None
+    if store is not None and task.retry_indices is not None:
+        from espnet3_prep.runner.retry import retry_failed_items
+
+        return retry_failed_items(task, env, store, progress)
     if store is not None and task.plan_hash and store.is_done(task.shard.id, task.plan_hash):
         return ShardResult(task.shard.id, store.read_marker(task.shard.id) or {}, skipped=True)
     tmp = store.begin(task.shard.id) if store is not None else None
     options = dict(task.sink_options)
     if store is not None:
         options["final_dir"] = str(store.shard_dir(task.shard.id))
-    sink = task.runner_cls.open_sink(tmp, options)
-    start = time.perf_counter()
     try:
-        _run_items(task, env, sink, progress or (lambda outcome: None))
-        summary = sink.close()
+        summary, sink = run_into(task, env, tmp, options, task.shard.indices, progress)
     except BaseException:
-        sink.abort()
         if store is not None and tmp is not None:
             store.abort(tmp)
         raise
-    summary.update(_timing(task.shard, start))
     if store is None or tmp is None:
         return ShardResult(task.shard.id, summary, sink.memory_results,
                            sink.memory_dropped, sink.memory_errors)
@@ -95,18 +98,35 @@ def run_shard(task: ShardTask, env: dict[str, Any], progress: ProgressFn | None 
     return ShardResult(task.shard.id, summary)
 
 
+def run_into(task: ShardTask, env: dict[str, Any], directory: Path | None,
+             options: dict[str, Any], indices: tuple[int, ...],
+             progress: ProgressFn | None) -> tuple[dict[str, Any], Any]:
+    """Run ``indices`` through ``forward`` into a fresh sink; returns (summary, sink)."""
+    sink = task.runner_cls.open_sink(directory, options)
+    start = time.perf_counter()
+    try:
+        _run_items(task, indices, env, sink, progress or (lambda outcome: None))
+        summary = sink.close()
+    except BaseException:
+        sink.abort()
+        raise
+    summary.update(_timing(task.shard, start))
+    return summary, sink
+
+
 def _timing(shard: Shard, start: float) -> dict[str, Any]:
     return {"shard": shard.id, "num_items": len(shard.indices),
             "seconds": round(time.perf_counter() - start, 6),
             "host": socket.gethostname(), "pid": os.getpid()}
 
 
-def _run_items(task: ShardTask, env: dict[str, Any], sink: Any, progress: ProgressFn) -> None:
+def _run_items(task: ShardTask, indices: tuple[int, ...], env: dict[str, Any], sink: Any,
+               progress: ProgressFn) -> None:
     forward = task.runner_cls.forward
-    for batch in _batches(task.shard.indices, task.batch_size):
+    for batch in _batches(indices, task.batch_size):
         arg: Any = batch if task.batch_size else batch[0]
         try:
-            out = _call_with_retries(forward, arg, env, task.retries)
+            out = _call_with_retries(forward, arg, env, task.retries, task.item_timeout_s)
             outs = _split_batch_output(out, batch) if task.batch_size else [out]
         except Exception as exc:  # noqa: BLE001 - every item error is recorded or raised
             _handle_failure(task, env, sink, batch, exc, progress)
@@ -129,11 +149,12 @@ def _handle_failure(task: ShardTask, env: dict[str, Any], sink: Any, batch: list
 
 
 def _call_with_retries(forward: Callable[..., Any], arg: Any, env: dict[str, Any],
-                       retries: int) -> Any:
+                       retries: int, timeout_s: float | None) -> Any:
+    """Transient errors (I/O, time-outs) are retried; anything else fails at once."""
     for attempt in range(retries + 1):
         try:
-            return forward(arg, **env)
-        except (OSError, TimeoutError):
+            return call_with_timeout(lambda: forward(arg, **env), timeout_s)
+        except (OSError, TimeoutError, ItemTimeout):
             if attempt == retries:
                 raise
             time.sleep(min(2.0, 0.1 * 2**attempt))

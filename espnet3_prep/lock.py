@@ -1,0 +1,95 @@
+"""One live run per output directory: ``<output_dir>/.lock`` holds the owner's pid/host.
+
+A second run on the same output dir fails at once, naming the other run. A lock left by
+a dead process on this host is taken over with a warning; one from another host is
+refused with the path to delete if that run is known to be dead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+from espnet3_prep.errors import OutputLockedError
+
+log = logging.getLogger(__name__)
+LOCK_NAME = ".lock"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class OutputLock:
+    """An exclusive, stale-aware lock file; use as a context manager."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.path = Path(directory).absolute() / LOCK_NAME
+        self.owner = {"pid": os.getpid(), "host": socket.gethostname(),
+                      "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        self.held = False
+
+    def acquire(self) -> None:
+        """Take the lock or raise :class:`OutputLockedError` naming the holder."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(3):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                self._handle_existing()
+                continue
+            with os.fdopen(fd, "w") as handle:
+                json.dump(self.owner, handle)
+            self.held = True
+            return
+        raise OutputLockedError(f"could not take {self.path}; another run keeps recreating it")
+
+    def _handle_existing(self) -> None:
+        holder = self._read_holder()
+        pid, host = holder.get("pid"), holder.get("host")
+        if host == self.owner["host"] and isinstance(pid, int) and not _pid_alive(pid):
+            log.warning("taking over stale lock %s from dead pid %s", self.path, pid)
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+            return
+        if not holder:  # being written right now, or empty: treat as held
+            time.sleep(0.1)
+            holder = self._read_holder()
+        raise OutputLockedError(
+            f"{self.path.parent} is in use by another espnet3-prep run (pid {pid} on "
+            f"{host}, started {holder.get('started', '?')}). Wait for it, or choose another "
+            f"output_dir=...; if that run is dead, delete {self.path}"
+        )
+
+    def _read_holder(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_text())
+        except (OSError, json.JSONDecodeError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def release(self) -> None:
+        """Remove the lock if we hold it."""
+        if self.held and self._read_holder().get("pid") == self.owner["pid"]:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+        self.held = False
+
+    def __enter__(self) -> OutputLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
