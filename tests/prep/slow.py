@@ -17,3 +17,13 @@ class SlowPrepRunner(PrepRunner):
     def forward(idx: int, **env: Any) -> Any:  # type: ignore[override]
         time.sleep(float(os.environ.get("ESPNET3_PREP_TEST_SLEEP", "0")))
         return PrepRunner.forward(idx, **env)
+
+
+class FailingPrepRunner(PrepRunner):
+    """PrepRunner whose forward raises for every utterance ending in ``-0002``."""
+
+    @staticmethod
+    def forward(idx: int, **env: Any) -> Any:  # type: ignore[override]
+        if str(env["dataset"][idx]["utt_id"]).endswith("-0002"):
+            raise RuntimeError("simulated decoder crash")
+        return PrepRunner.forward(idx, **env)
