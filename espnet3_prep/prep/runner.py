@@ -52,11 +52,16 @@ class PrepRunner(BaseRunner):
         try:
             wave, sr = load_audio(sample["audio"], target_sr=target_sr,
                                   resample=options.get("resample", True),
-                                  channel=options.get("channel"), segment=sample.get("segment"))
+                                  channel=sample.get("channel", options.get("channel")),
+                                  segment=sample.get("segment"))
         except AudioReadError as exc:
             return Dropped(utt_id, "unreadable_audio",
                            f"{exc} — re-download or remove this file, or exclude the utterance")
         duration = len(wave) / sr if sr else 0.0
+        if target_sr and sr != target_sr:  # only when dataset.resample=false
+            return Dropped(utt_id, "wrong_sample_rate", f"{sample['audio']} is {sr} Hz, "
+                           f"features need {target_sr} Hz; set dataset.resample=true",
+                           round(duration, 6))
         if cleaner is not None:
             reason, detail = cleaner.check_audio(sample, wave, sr)
             if reason:

@@ -143,3 +143,17 @@ def test_missing_root_fails_before_work(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "dataset.root" in proc.stderr
     assert not (tmp_path / "exp").exists() or not list((tmp_path / "exp").rglob("shards"))
     record("missing input root", "exit 2 before any work", "message names dataset.root")
+
+
+def test_wrong_sample_rate_dropped_when_resampling_is_off(bad_run: tuple[Path, dict, dict],
+                                                         tmp_path: Path) -> None:
+    root = bad_run[0].parent.parent / "LibriSpeech"
+    out = tmp_path / "exp"
+    proc = run_cli("dataset=librispeech", f"dataset.root={root}", "dataset.splits=[dev-bad]",
+                   f"output_dir={out}", "dataset.resample=false")
+    assert proc.returncode == 0, proc.stderr
+    dropped = {json.loads(x)["utt_id"]: json.loads(x) for x in
+               (out / "dev-bad" / "dropped.jsonl").open()}
+    assert dropped["100-200-0004"]["reason"] == "wrong_sample_rate"
+    assert "dataset.resample=true" in dropped["100-200-0004"]["detail"]
+    record("8 kHz file with dataset.resample=false", "wrong_sample_rate", "accounted once")
