@@ -19,7 +19,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     reason = (f"local SLURM is {state}: run `make test` (tools/run_tests.sh brings it up) "
               "or `tools/slurm_localhost.sh up` first")
     for item in items:
-        if "slurm" in item.keywords:
+        if item.get_closest_marker("slurm") is not None:
             item.add_marker(pytest.mark.skip(reason=reason))
 
 

@@ -19,6 +19,8 @@ from collections import Counter
 from typing import Any
 
 from espnet3_prep.backends import Backend, EnvSource, ResultFn
+from espnet3_prep.errors import ConfigError
+from espnet3_prep.parallel.jobqueue import SubmissionErrors
 from espnet3_prep.runner.execute import ProgressFn, ShardResult, ShardTask, limit_threads
 
 log = logging.getLogger(__name__)
@@ -99,6 +101,7 @@ class DaskBackend(Backend):
         self.cluster: Any = None
         self.client: Any = None
         self._plugins: dict[str, str] = {}
+        self._submit_errors = SubmissionErrors()
 
     @property
     def n_workers(self) -> int:
@@ -112,8 +115,16 @@ class DaskBackend(Backend):
         from distributed import Client
 
         from espnet3_prep.parallel.cluster import build_cluster
+        from espnet3_prep.parallel.jobqueue import precheck_submission
 
         self.cluster = build_cluster(self.config)
+        try:
+            precheck_submission(self.name, self.cluster)
+        except ConfigError:
+            self.close()
+            raise
+        if self.name != "local":
+            self._submit_errors.attach()
         if self.config.get("adapt", self.name != "local"):
             self.cluster.adapt(minimum=self.n_workers, maximum=self.n_workers)
         elif self.name != "local":
@@ -123,23 +134,29 @@ class DaskBackend(Backend):
         return self.client
 
     def _wait_first_worker(self) -> None:
+        """Wait for a worker; a submission the scheduler rejects fails within a second."""
         timeout = float(self.config.get("worker_timeout_s", 120))
-        try:
-            self.client.wait_for_workers(1, timeout=timeout)
-        except TimeoutError as exc:
-            detail = self._submission_problem()
-            self.close()
-            raise RuntimeError(
-                f"no Dask worker of parallel.env={self.name} started within {timeout:.0f} s. "
-                f"{detail}Check parallel.options (queue/partition, memory, walltime) and the "
-                "scheduler logs; raise parallel.worker_timeout_s if your queue is slow."
-            ) from exc
-
-    def _submission_problem(self) -> str:
-        from espnet3_prep.parallel.jobqueue import submission_error
-
-        message = submission_error(self.cluster) if self.name != "local" else None
-        return f"The scheduler said: {message}. " if message else ""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.client.wait_for_workers(1, timeout=POLL_S * 2)
+                return
+            except TimeoutError:
+                pass
+            rejected = self._submit_errors.messages
+            if rejected or time.monotonic() > deadline:
+                self.close()
+            if rejected:
+                raise ConfigError(
+                    f"parallel.env={self.name}: the scheduler rejected the worker job: "
+                    f"{rejected[-1]}\nFix parallel.options (queue, account, memory, walltime, "
+                    "job_extra_directives) and rerun; `action=plan` prints the job script.")
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"no Dask worker of parallel.env={self.name} started within "
+                    f"{timeout:.0f} s. Check parallel.options (queue/partition, memory, "
+                    "walltime) and the scheduler logs; raise parallel.worker_timeout_s if your "
+                    "queue is slow.")
 
     def describe(self) -> str:
         """The job script dask-jobqueue would submit (or the local cluster shape)."""
@@ -193,14 +210,18 @@ class DaskBackend(Backend):
         now = time.monotonic()
         since = since or now
         if now - since > limit:
+            rejected = self._submit_errors.messages
+            detail = f" The scheduler rejected a new job: {rejected[-1]}." if rejected else ""
             raise RuntimeError(
                 f"every Dask worker has been gone for {limit:.0f} s (killed, preempted or out "
-                "of memory?); finished shards are kept — rerun the same command to resume"
-            )
+                f"of memory?).{detail} Finished shards are kept — rerun the same command to "
+                "resume")
         return since
 
     def close(self) -> None:
         """Close client and cluster (cancels outstanding jobs)."""
+        if self.cluster is not None:
+            _mark_unsubmitted_jobs_failed(self.cluster)
         for obj in (self.client, self.cluster):
             if obj is not None:
                 try:
@@ -209,6 +230,17 @@ class DaskBackend(Backend):
                     log.debug("closing %s failed: %s", obj, exc)
         self.client = self.cluster = None
         self._plugins.clear()
+        self._submit_errors.detach()
+
+
+def _mark_unsubmitted_jobs_failed(cluster: Any) -> None:
+    """A job whose submission the scheduler rejected stays ``created``; SpecCluster.close()
+    asserts on it and leaves the cluster ``closing``, so interpreter exit would wait 10 s."""
+    from distributed.core import Status
+
+    for job in getattr(cluster, "_created", ()):
+        if job.status == Status.created:
+            job.status = Status.failed
 
 
 def _wait_some(wait: Any, pending: set[Any]) -> tuple[set[Any], set[Any]]:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import socket
 import subprocess
+import uuid
 from pathlib import Path
 from typing import Any
 
 from espnet3_prep.parallel.options import JOBQUEUE_CLASSES
 
 log = logging.getLogger(__name__)
+WALLTIME = {"slurm": "01:00:00", "pbs": "01:00:00", "sge": "01:00:00", "moab": "01:00:00",
+            "lsf": "01:00"}
 
 
 def build_cluster(config: dict[str, Any]) -> Any:
@@ -46,8 +50,10 @@ def jobqueue_kwargs(env: str, options: dict[str, Any], run_name: str) -> dict[st
     kwargs.setdefault("cores", 1)
     kwargs.setdefault("processes", 1)
     kwargs.setdefault("memory", "2GB")
-    if env in ("slurm", "pbs", "sge", "moab"):
-        kwargs.setdefault("walltime", "01:00:00")
+    if env in WALLTIME:
+        kwargs.setdefault("walltime", WALLTIME[env])
+    if env == "htcondor":
+        kwargs.setdefault("disk", "4GB")  # HTCondorCluster requires a disk request
     kwargs.setdefault("job_name", run_name)
     log_dir = Path(kwargs.get("log_directory") or Path("exp") / "parallel_logs").absolute()
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -65,7 +71,28 @@ def _jobqueue_cluster(env: str, options: dict[str, Any], run_name: str) -> Any:
     kwargs = jobqueue_kwargs(env, options, run_name)
     kwargs["scheduler_options"] = {"dashboard_address": ":0",
                                    **dict(kwargs.get("scheduler_options") or {})}
+    if env == "pbs":
+        kwargs["job_cls"] = _pbs_job_cls()
     return cluster_cls(**kwargs)
+
+
+def _pbs_job_cls() -> type:
+    """PBSJob that also names its log files on qsub's command line.
+
+    PBS reads ``#PBS -o/-e <log_directory>/`` from the script, but SLURM's qsub wrapper
+    (slurm-wlm-torque) ignores ``#PBS`` lines and would write the logs into the current
+    directory; command-line paths work with both.
+    """
+    from dask_jobqueue.pbs import PBSJob
+
+    class LoggedPBSJob(PBSJob):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            stem = Path(self.log_directory) / f"{self.job_name}-{uuid.uuid4().hex[:8]}"
+            self.submit_command = shlex.join(["qsub", "-o", f"{stem}.out",
+                                              "-e", f"{stem}.err"])
+
+    return LoggedPBSJob
 
 
 def default_interface() -> str | None:

@@ -1,4 +1,4 @@
-"""dask-jobqueue helpers: job-script rendering and surfacing rejected submissions."""
+"""dask-jobqueue helpers: job-script rendering and surfacing rejected submissions early."""
 
 from __future__ import annotations
 
@@ -8,33 +8,64 @@ import subprocess
 import tempfile
 from typing import Any
 
+from espnet3_prep.errors import ConfigError
 from espnet3_prep.parallel.cluster import build_cluster
 
-_CAPTURED: list[str] = []
+# Where a failed ``sbatch``/``qsub``/``bsub`` surfaces: dask-jobqueue raises it inside the
+# adaptive scaling task, and tornado/asyncio log it as an unhandled callback exception.
+_SUBMIT_LOGGERS = ("tornado.application", "asyncio", "distributed.deploy.spec",
+                   "distributed.deploy.adaptive", "dask_jobqueue.core")
+_SUBMIT_FAILURE = "Command exited with non-zero exit code"
 
 
-class _SubmissionErrors(logging.Handler):
-    """Keeps the last error messages dask-jobqueue/distributed log while starting jobs."""
+class SubmissionErrors(logging.Handler):
+    """Collects the scheduler's messages for job submissions dask-jobqueue saw fail."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        text = record.getMessage()
-        if record.exc_info and record.exc_info[1] is not None:
-            text = f"{text} {record.exc_info[1]}"
-        if "exit code" in text or "sbatch" in text or "qsub" in text or "bsub" in text:
-            _CAPTURED.append(text.strip())
-            del _CAPTURED[:-5]
+        """Keep the submit command's stderr (or the whole error) of a failed submission."""
+        error = record.exc_info[1] if record.exc_info else None
+        text = str(error) if error is not None else record.getMessage()
+        if _SUBMIT_FAILURE in text:
+            self.messages.append(_command_output(text))
+            del self.messages[:-5]
+
+    def attach(self) -> None:
+        """Start listening to the loggers a failed submission is reported on."""
+        for name in _SUBMIT_LOGGERS:
+            logging.getLogger(name).addHandler(self)
+
+    def detach(self) -> None:
+        """Stop listening (idempotent)."""
+        for name in _SUBMIT_LOGGERS:
+            logging.getLogger(name).removeHandler(self)
 
 
-_HANDLER = _SubmissionErrors(level=logging.ERROR)
-for _name in ("distributed.deploy.spec", "dask_jobqueue.core", "distributed.deploy.adaptive"):
-    logging.getLogger(_name).addHandler(_HANDLER)
+def _command_output(text: str) -> str:
+    """The submit command's stderr and stdout from dask-jobqueue's error text."""
+    _, _, output = text.partition("stdout:")
+    stdout, _, stderr = output.partition("stderr:")
+    return "\n".join(p.strip() for p in (stderr, stdout) if p.strip()) or text.strip()
 
 
-def submission_error(cluster: Any) -> str | None:
-    """The scheduler's own message for a rejected submission, if one was seen."""
-    if _CAPTURED:
-        return _CAPTURED[-1]
-    return test_submit(cluster.job_script()) if shutil.which("sbatch") else None
+def precheck_submission(env: str, cluster: Any) -> None:
+    """Ask SLURM whether it would accept the job script, before submitting anything.
+
+    ``sbatch --test-only`` rejects a bad partition, account or an impossible memory/time
+    request in milliseconds; other schedulers have no equivalent and are checked by
+    :class:`SubmissionErrors` while the first jobs are submitted.
+    """
+    if env != "slurm" or shutil.which("sbatch") is None:
+        return
+    message = test_submit(cluster.job_script())
+    if message:
+        raise ConfigError(
+            f"parallel.env=slurm: sbatch rejects the worker job: {message}\nFix "
+            "parallel.options (queue, account, memory, walltime, job_extra_directives) "
+            "and rerun; `action=plan` prints the job script.")
 
 
 def test_submit(script: str) -> str | None:
@@ -42,8 +73,11 @@ def test_submit(script: str) -> str | None:
     with tempfile.NamedTemporaryFile("w", suffix=".sh", delete=True) as handle:
         handle.write(script)
         handle.flush()
-        proc = subprocess.run(["sbatch", "--test-only", handle.name], capture_output=True,
-                              text=True, timeout=30, check=False)
+        try:
+            proc = subprocess.run(["sbatch", "--test-only", handle.name], capture_output=True,
+                                  text=True, timeout=30, check=False)
+        except subprocess.TimeoutExpired:
+            return "sbatch --test-only did not answer within 30 s (is slurmctld up?)"
     if proc.returncode != 0:
         return (proc.stderr or proc.stdout).strip() or f"sbatch exited {proc.returncode}"
     return None

@@ -22,12 +22,9 @@ ENVS = ("none", "local", *JOBQUEUE_CLASSES, *SUBMITIT_ENVS)
 # Options that our cluster builder sets itself; users may still override them.
 LOCAL_CLUSTER_OPTIONS = ("threads_per_worker", "memory_limit", "dashboard_address",
                          "host", "scheduler_port", "silence_logs", "local_directory")
-SUBMITIT_OPTIONS = ("slurm_partition", "slurm_account", "slurm_qos", "slurm_time",
-                    "timeout_min", "mem_gb", "cpus_per_task", "gpus_per_node",
-                    "slurm_additional_parameters", "slurm_setup", "slurm_array_parallelism",
-                    "slurm_constraint", "slurm_exclude", "slurm_comment", "slurm_mem",
-                    "slurm_job_name", "slurm_gres", "max_num_timeout", "tasks_per_node",
-                    "nodes", "slurm_use_srun", "stderr_to_stdout", "name")
+# Options the submitit backend itself consumes (the rest go to submitit.AutoExecutor).
+SUBMITIT_BACKEND_OPTIONS = ("folder", "shards_per_job", "job_retries")
+SUBMITIT_EXECUTORS = ("slurm", "local")
 
 
 def normalize_parallel_config(config: dict[str, Any] | None) -> dict[str, Any]:
@@ -38,7 +35,7 @@ def normalize_parallel_config(config: dict[str, Any] | None) -> dict[str, Any]:
                              "adapt"}
     if unknown:
         raise ConfigError(f"parallel: unknown keys {sorted(unknown)}; valid keys are env, "
-                          "n_workers, options, worker_timeout_s, adapt")
+                          "n_workers, options, name, worker_timeout_s, adapt")
     env = str(config.get("env") or "none")
     if env not in ENVS:
         raise ConfigError(f"parallel.env={env!r} is not supported; choose one of "
@@ -49,7 +46,7 @@ def normalize_parallel_config(config: dict[str, Any] | None) -> dict[str, Any]:
     options = dict(config.get("options") or {})
     check_options(env, options)
     out = {"env": env, "n_workers": n_workers, "options": options}
-    for key in ("worker_timeout_s", "adapt"):
+    for key in ("name", "worker_timeout_s", "adapt"):
         if key in config and config[key] is not None:
             out[key] = config[key]
     return out
@@ -62,7 +59,8 @@ def check_options(env: str, options: dict[str, Any]) -> None:
     elif env == "local":
         valid = set(LOCAL_CLUSTER_OPTIONS)
     elif env in SUBMITIT_ENVS:
-        valid = set(SUBMITIT_OPTIONS)
+        valid = submitit_option_names()
+        _check_submitit_values(options)
     else:
         valid = jobqueue_option_names(env)
     bad = sorted(set(options) - valid)
@@ -87,3 +85,27 @@ def jobqueue_option_names(env: str) -> set[str]:
                   if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
     return names - {"self", "scheduler", "job_cls", "loop", "asynchronous", "config_name",
                     "n_workers", "name"}
+
+
+def submitit_option_names() -> set[str]:
+    """``submitit.AutoExecutor`` parameters (generic and ``slurm_``/``local_`` prefixed,
+    constructor arguments included) plus the backend's own options."""
+    from submitit import AutoExecutor
+    from submitit.local.local import LocalExecutor
+    from submitit.slurm.slurm import SlurmExecutor
+
+    names = set(AutoExecutor._valid_parameters()) | set(SUBMITIT_BACKEND_OPTIONS)
+    for prefix, cls in zip(SUBMITIT_EXECUTORS, (SlurmExecutor, LocalExecutor), strict=True):
+        ctor = set(inspect.signature(cls.__init__).parameters) - {"self", "folder"}
+        names |= {f"{prefix}_{name}" for name in cls._valid_parameters() | ctor}
+    return names
+
+
+def _check_submitit_values(options: dict[str, Any]) -> None:
+    for key, low in (("shards_per_job", 1), ("job_retries", 0)):
+        value = options.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            raise ConfigError(f"parallel.options.{key} must be an integer >= {low}, "
+                              f"got {value!r}")
