@@ -8,13 +8,18 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: install run test test-fast lint bench slurm-up slurm-down corpus clean help
+.PHONY: install run test test-fast lint bench slurm-up slurm-down corpus clean help \
+	plan demo sweep recipe-demo
 
 help:
 	@echo "make run    - install, then prepare the embedded mini LibriSpeech under exp/"
 	@echo "make test   - install, start a local SLURM, run the whole test suite"
 	@echo "make lint   - ruff"
 	@echo "make bench  - benchmarks (not part of make test)"
+	@echo "make plan   - dry run on the embedded corpus: sizes, shards, ETA"
+	@echo "make demo   - embedded corpus with lhotse + HF exports and exp/.../report.html"
+	@echo "make sweep  - Hydra multirun over mel bins x max duration, with sweep_summary.md"
+	@echo "make recipe-demo - recipes/generic on the embedded corpus -> recipes/generic/data/"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "espnet3-prep needs Python 3.11")'
@@ -27,6 +32,18 @@ install: $(STAMP)
 
 run: install
 	$(BIN)/espnet3-prep $(ARGS)
+
+plan: install
+	$(BIN)/espnet3-prep action=plan $(ARGS)
+
+demo: install
+	$(BIN)/espnet3-prep 'export=[lhotse,hf]' $(ARGS)
+
+sweep: install
+	$(BIN)/espnet3-prep -m feature.num_mel_bins=40,80 cleaner.max_duration=20,30 $(ARGS)
+
+recipe-demo: install
+	$(MAKE) -C recipes/generic demo BIN=$(abspath $(BIN))
 
 test: install
 	bash tools/run_tests.sh $(ARGS)
@@ -51,3 +68,5 @@ corpus:
 
 clean:
 	rm -rf exp .pytest_cache .ruff_cache build *.egg-info
+	$(MAKE) -C recipes/generic clean
+	$(MAKE) -C recipes/librispeech clean

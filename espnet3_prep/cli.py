@@ -9,6 +9,7 @@ from omegaconf import DictConfig
 
 import espnet3_prep.datasets  # noqa: F401 - registers the ${pkg_data:...} resolver
 from espnet3_prep.config import register_configs
+from espnet3_prep.prep.sweep import job_config
 
 
 def config_dir() -> str:
@@ -24,7 +25,7 @@ register_configs()
 def _app(cfg: DictConfig) -> None:
     from espnet3_prep.prep.app import run_app
 
-    run_app(cfg)
+    run_app(job_config(cfg))  # in a multirun: output_dir = this job's folder
 
 
 def main() -> None:

@@ -80,6 +80,7 @@ class PrepConfig:
     runner: RunnerConfig = field(default_factory=RunnerConfig)
     provider: ProviderConfig = field(default_factory=ProviderConfig)
     output_dir: str = "exp/${dataset.name}"
+    export: list[str] = field(default_factory=list)
     action: Action = Action.run
     log_level: str = "INFO"
 

@@ -62,7 +62,8 @@ STEPS: dict[str, type[Step]] = {
 }
 """Registry: step name -> step class."""
 
-_TOP_KEYS = ("steps", "name")
+_TOP_KEYS = ("steps", "name", "min_duration", "max_duration")
+_DURATION_KEYS = {"min_duration": "min_s", "max_duration": "max_s"}
 
 
 def build_cleaner(cfg: Mapping[str, Any] | None) -> Cleaner | None:
@@ -70,6 +71,8 @@ def build_cleaner(cfg: Mapping[str, Any] | None) -> Cleaner | None:
 
     ``None`` gives ``None`` (no cleaning); ``{steps: []}`` gives a Cleaner that keeps
     everything. A step is ``{name: <step>, <option>: <value>, ...}`` or a bare step name.
+    ``min_duration`` / ``max_duration`` (seconds, null = keep the step's value) override
+    the ``duration`` step's ``min_s`` / ``max_s``; one is appended if there is none.
 
     Raises:
         ConfigError: Unknown step/option or bad value, naming ``cleaner.steps[i].<opt>``
@@ -86,5 +89,21 @@ def build_cleaner(cfg: Mapping[str, Any] | None) -> Cleaner | None:
     steps = plain.get("steps") or []
     if isinstance(steps, str | bytes) or not isinstance(steps, Sequence):
         raise ConfigError(f"cleaner.steps: expected a list of steps, got {steps!r}")
+    steps = _with_duration_limits(list(steps), plain)
     return Cleaner([make_step(STEPS, spec, f"cleaner.steps[{i}]")
                     for i, spec in enumerate(steps)])
+
+
+def _with_duration_limits(steps: list[Any], plain: Mapping[str, Any]) -> list[Any]:
+    """Apply the top-level ``min_duration`` / ``max_duration`` keys to the duration step."""
+    limits = {opt: plain[key] for key, opt in _DURATION_KEYS.items()
+              if plain.get(key) is not None}
+    if not limits:
+        return steps
+    for i, spec in enumerate(steps):
+        name = spec if isinstance(spec, str) else dict(spec).get("name")
+        if name == Duration.NAME:
+            base = {"name": name} if isinstance(spec, str) else dict(spec)
+            steps[i] = {**base, **limits}
+            return steps
+    return [*steps, {"name": Duration.NAME, **limits}]

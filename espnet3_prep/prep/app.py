@@ -10,6 +10,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
+from espnet3_prep.detached import IncompleteShardsError
 from espnet3_prep.errors import (
     ConfigError,
     FailureBudgetExceeded,
@@ -26,6 +27,7 @@ EXIT_CODES: dict[type[BaseException], int] = {
     OutputLockedError: 4,
     FailureBudgetExceeded: 5,
     ItemError: 6,
+    IncompleteShardsError: 8,
 }
 
 
@@ -34,12 +36,22 @@ def run_app(cfg: DictConfig) -> dict[str, Any] | None:
     action = cfg.action.value if hasattr(cfg.action, "value") else str(cfg.action)
     signal.signal(signal.SIGTERM, _raise_terminated)
     try:
+        if action == "run" and cfg.runner.async_mode:
+            from espnet3_prep.detached.app import submit_all
+
+            return submit_all(cfg)  # type: ignore[return-value]
+        if action in ("status", "collect"):
+            from espnet3_prep.detached import app as detached
+
+            return detached.status_all(cfg) if action == "status" else detached.collect_all(cfg)
         if action == "run":
             from espnet3_prep.prep.pipeline import run_prep
             from espnet3_prep.prep.summary import print_summary
+            from espnet3_prep.report import finish_report
 
             stats = run_prep(cfg)
             print_summary(stats, str(cfg.output_dir))
+            finish_report(str(cfg.output_dir), stats)  # details + output_dir/report.html
             return stats
         if action == "plan":
             from espnet3_prep.prep.plan import print_plan

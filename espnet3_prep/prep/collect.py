@@ -8,6 +8,7 @@ from typing import Any
 
 from espnet3_prep.runner.sinks import DROPPED_FILE, dumps_line, read_jsonl
 from espnet3_prep.shards import ShardStore, atomic_open
+from espnet3_prep.writers.exports import write_exports
 from espnet3_prep.writers.jsonl import iter_results, merge_side_files
 from espnet3_prep.writers.kaldi import KaldiDirWriter
 from espnet3_prep.writers.stats import (
@@ -20,9 +21,10 @@ from espnet3_prep.writers.stats import (
 MANIFEST = "manifest.jsonl"
 
 
-def collect_split(split: str, split_dir: Path, shard_ids: list[int], wall_s: float
-                  ) -> dict[str, Any]:
-    """Write manifest.jsonl, the Kaldi data dir, feats_stats.npz, dropped/errors, stats.
+def collect_split(split: str, split_dir: Path, shard_ids: list[int], wall_s: float,
+                  exports: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write manifest.jsonl, the Kaldi data dir, feats_stats.npz, dropped/errors, stats
+    and the selected exports (``exports``: see ``writers.exports.export_options``).
 
     Every file is rewritten atomically from the shards, so collecting twice gives the
     same bytes and an interrupted collect leaves the previous files intact.
@@ -42,6 +44,7 @@ def collect_split(split: str, split_dir: Path, shard_ids: list[int], wall_s: flo
                     for d in dirs for row in read_jsonl(d / DROPPED_FILE))
     stats = split_stats(split, markers, wall_s, dropped_s)
     write_stats(split_dir / "stats.json", stats)
+    write_exports(split_dir, exports)
     return stats
 
 

@@ -15,6 +15,7 @@ from espnet3_prep.parallel import close_parallel, set_parallel
 from espnet3_prep.prep.collect import collect_split
 from espnet3_prep.prep.validate import validate_config
 from espnet3_prep.shards import ShardStore
+from espnet3_prep.writers.exports import export_options
 
 log = logging.getLogger(__name__)
 RUNNER_KEYS = ("shard_size", "batch_size", "async_mode", "async_specs_dir",
@@ -28,6 +29,10 @@ def run_prep(cfg: DictConfig) -> dict[str, dict[str, Any]]:
     output_dir = Path(str(cfg.output_dir)).absolute()
     results: dict[str, dict[str, Any]] = {}
     with OutputLock(output_dir):
+        from espnet3_prep.detached.submit import assert_no_live_jobs
+
+        for split in splits:  # before anything runs: the cleanup below would hit their files
+            assert_no_live_jobs(output_dir / split, "a synchronous run")
         set_parallel(parallel_config(cfg, output_dir))
         try:
             for split in splits:
@@ -60,8 +65,8 @@ def split_config(cfg: DictConfig, split: str) -> DictConfig:
     return copy
 
 
-def run_split(cfg: DictConfig, split: str, split_dir: Path) -> dict[str, Any]:
-    """Plan, run and collect one split."""
+def build_runner(cfg: DictConfig, split: str, split_dir: Path) -> tuple[Any, DictConfig, int]:
+    """The split's runner (provider, plan key, runner options), its config, its size."""
     one = split_config(cfg, split)
     provider_cls = get_class(str(cfg.provider._target_))
     runner_cls = get_class(str(cfg.runner._target_))
@@ -70,10 +75,22 @@ def run_split(cfg: DictConfig, split: str, split_dir: Path) -> dict[str, Any]:
     kwargs = {k: one.runner[k] for k in RUNNER_KEYS if k in one.runner}
     runner = runner_cls(provider, work_dir=split_dir, plan_key=plan_key(one, dataset),
                         description=split, **kwargs)
+    return runner, one, len(dataset)
+
+
+def run_split(cfg: DictConfig, split: str, split_dir: Path) -> dict[str, Any]:
+    """Plan, run and collect one split."""
+    runner, one, n_items = build_runner(cfg, split, split_dir)
     start = time.perf_counter()
-    outcome = runner.run(range(len(dataset)))
+    outcome = runner.run(range(n_items))
     wall = time.perf_counter() - start
-    stats = collect_split(split, split_dir, [s.shard_id for s in outcome.shards], wall)
+    return collect_outputs(one, split, split_dir, [s.shard_id for s in outcome.shards], wall)
+
+
+def collect_outputs(one: DictConfig, split: str, split_dir: Path, shard_ids: list[int],
+                    wall: float) -> dict[str, Any]:
+    """Merge the split's done shards into its outputs (sync runs and action=collect)."""
+    stats = collect_split(split, split_dir, shard_ids, wall, exports=export_options(one))
     log.info("%s: %d kept, %d dropped, %d failed -> %s", split, stats["kept"],
              stats["dropped"], stats["failed"], split_dir)
     return stats

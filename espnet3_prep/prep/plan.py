@@ -12,6 +12,7 @@ from omegaconf import DictConfig
 
 from espnet3_prep.backends import make_backend
 from espnet3_prep.parallel.options import normalize_parallel_config
+from espnet3_prep.prep.estimate import describe, estimate
 from espnet3_prep.prep.pipeline import parallel_config, split_config
 from espnet3_prep.prep.validate import validate_config
 
@@ -19,7 +20,8 @@ SAMPLE_FILES = 200
 
 
 def print_plan(cfg: DictConfig) -> list[dict[str, Any]]:
-    """Print per split: utterances, estimated hours, shards; then the backend/job script."""
+    """Print per split: utterances, estimated hours, shards, output sizes and ETA; then
+    the backend/job script."""
     splits = validate_config(cfg)
     output_dir = Path(str(cfg.output_dir)).absolute()
     rows = [plan_split(cfg, split) for split in splits]
@@ -27,6 +29,7 @@ def print_plan(cfg: DictConfig) -> list[dict[str, Any]]:
         print(f"{row['split']}: {row['items']} items, ~{row['hours']:.3f} h of audio "
               f"(from {row['sampled']} sampled headers), {row['shards']} shards of "
               f"<= {row['shard_size']} -> {output_dir / row['split']}")
+        print("\n".join(describe(row["estimate"])))
     backend = make_backend(normalize_parallel_config(parallel_config(cfg, output_dir)))
     try:
         print(backend.describe())
@@ -36,10 +39,11 @@ def print_plan(cfg: DictConfig) -> list[dict[str, Any]]:
 
 
 def plan_split(cfg: DictConfig, split: str) -> dict[str, Any]:
-    """Count items and estimate hours from a random sample of audio headers."""
+    """Count items, estimate hours from sampled audio headers, sizes/ETA from timed items."""
     import soundfile
 
-    dataset = get_class(str(cfg.provider._target_)).build_dataset(split_config(cfg, split))
+    one = split_config(cfg, split)
+    dataset = get_class(str(cfg.provider._target_)).build_dataset(one)
     n = len(dataset)
     picks = random.Random(0).sample(range(n), min(n, SAMPLE_FILES))
     seconds, sampled = 0.0, 0
@@ -55,4 +59,5 @@ def plan_split(cfg: DictConfig, split: str) -> dict[str, Any]:
     hours = seconds / sampled * n / 3600 if sampled else 0.0
     size = int(cfg.runner.shard_size)
     return {"split": split, "items": n, "hours": hours, "sampled": sampled,
-            "shards": math.ceil(n / size) if n else 0, "shard_size": size}
+            "shards": math.ceil(n / size) if n else 0, "shard_size": size,
+            "estimate": estimate(one, dataset, hours) if n else {"timed": 0}}

@@ -13,6 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from espnet3_prep.errors import ConfigError
 from espnet3_prep.parallel.options import normalize_parallel_config
+from espnet3_prep.writers.exports import selected_exports
 
 
 def _plain(node: Any) -> Any:
@@ -27,6 +28,7 @@ def validate_config(cfg: DictConfig) -> list[str]:
     check_dataset_config(dataset)
     _check_builder("feature", cfg.feature)
     _check_builder("cleaner", cfg.get("cleaner"))
+    selected_exports(_plain(cfg.get("export")))
     normalize_parallel_config({k: v for k, v in _plain(cfg.parallel).items() if v is not None})
     _check_runner(cfg.runner)
     for key in ("provider._target_", "runner._target_"):

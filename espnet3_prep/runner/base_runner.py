@@ -111,11 +111,9 @@ class BaseRunner(ABC):
         self.description = description
         self._local_env: dict[str, Any] | None = None
         self._env_key = f"{type(self).__name__}-{next(_env_keys)}-{id(self):x}"
-        if async_mode:
-            raise NotImplementedError(
-                "async_mode=True (detached shard jobs) is not available in this version; "
-                "run synchronously (async_mode=False) with parallel=local/slurm instead"
-            )
+        if async_mode and async_result_dir is None and work_dir is None:
+            raise ConfigError("async_mode=True needs async_result_dir=... (the folder that "
+                              "receives each shard's results.jsonl and DONE marker)")
 
     # ----------------------------------------------------------------- user API
     @staticmethod
@@ -138,7 +136,16 @@ class BaseRunner(ABC):
             return None
 
     def __call__(self, indices: Iterable[int]) -> list[Any]:
-        """Run ``forward`` over ``indices``; kept results in input order."""
+        """Run ``forward`` over ``indices``; kept results in input order.
+
+        With ``async_mode=True`` nothing runs here: one JSON spec per shard is written, the
+        jobs are submitted and a list of ``{job_id, spec, result, shard, state}`` dicts is
+        returned at once (see :mod:`espnet3_prep.detached`).
+        """
+        if self.async_mode:
+            from espnet3_prep.detached.submit import submit_runner
+
+            return submit_runner(self, indices)
         return self.run(indices).results()
 
     # ----------------------------------------------------------------- execution
@@ -172,10 +179,14 @@ class BaseRunner(ABC):
         if self.work_dir is None:
             return None, None
         store = ShardStore(self.work_dir)
-        key = self.plan_key if self.plan_key is not None else {
+        return store, ensure_plan(store, make_plan_record(self.plan_key_dict(), shards),
+                                  self.resume)
+
+    def plan_key_dict(self) -> dict[str, Any]:
+        """What the outputs depend on: ``plan_key``, else runner, provider and batch size."""
+        return self.plan_key if self.plan_key is not None else {
             "runner": f"{type(self).__module__}.{type(self).__qualname__}",
             "provider": self.provider.fingerprint(), "batch_size": self.batch_size}
-        return store, ensure_plan(store, make_plan_record(key, shards), self.resume)
 
     def _task(self, shard: Shard, store: ShardStore | None, plan_hash: str | None,
               sink_options: dict[str, Any] | None) -> ShardTask:

@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from espnet3_prep import set_parallel
-from espnet3_prep.errors import FailureBudgetExceeded, ItemError, PlanMismatchError
+from espnet3_prep.errors import (
+    ConfigError,
+    FailureBudgetExceeded,
+    ItemError,
+    PlanMismatchError,
+)
 from tests.runner.toy import BatchRunner, ToyProvider, ToyRunner, expected
 
 
@@ -48,8 +53,8 @@ def test_batch_size_must_be_positive(bad: int) -> None:
         ToyRunner(ToyProvider({"n": 1}), batch_size=bad)
 
 
-def test_async_mode_is_explicitly_unavailable() -> None:
-    with pytest.raises(NotImplementedError, match="async_mode"):
+def test_async_mode_needs_a_result_dir() -> None:
+    with pytest.raises(ConfigError, match="async_result_dir"):
         ToyRunner(ToyProvider({"n": 1}), async_mode=True, async_specs_dir="s")
 
 
