@@ -1,0 +1,110 @@
+"""``action=plan`` estimates: output sizes and an ETA, from a few sampled utterances.
+
+The runner's own ``forward`` (decode, clean, features) is timed on :data:`TIMED_FILES`
+sampled items, in this process and without writing anything. From those:
+
+* frames per audio second and the feature dim give the ark size: float32 Kaldi ark
+  = frames x dim x 4 bytes + per utterance ``<key> \\0BFM `` + two int32 dims
+  (``len(key) + 16`` bytes);
+* the JSON size of the sampled manifest rows gives ``manifest.jsonl`` and, about as
+  much again, the Kaldi text files; exports are scaled from those;
+* compute seconds per audio second x hours / workers gives the ETA (startup excluded).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from typing import Any
+
+from hydra.utils import get_class
+from omegaconf import DictConfig
+
+TIMED_FILES = 5
+ARK_HEADER = 16
+EXPORT_FACTOR = {"lhotse": 0.35, "hf": 0.5}  # of manifest.jsonl (gzip / parquet)
+
+
+def time_sample(cfg: DictConfig, dataset: Any, picks: list[int]) -> dict[str, Any]:
+    """Run ``forward`` on up to :data:`TIMED_FILES` sampled items; sums of what it saw."""
+    provider = get_class(str(cfg.provider._target_))
+    runner = get_class(str(cfg.runner._target_))
+    model = provider.build_model(cfg)
+    extras = provider.build_extras(cfg)
+    seen = {"files": 0, "seconds": 0.0, "compute": 0.0, "frames": 0, "dim": 0,
+            "row_bytes": 0, "key_bytes": 0}
+    for idx in picks[:TIMED_FILES]:
+        start = time.perf_counter()
+        try:
+            row = runner.forward(idx, dataset=dataset, model=model, **extras)
+        except Exception:  # noqa: BLE001 - a plan only estimates; run records failures
+            continue
+        elapsed = time.perf_counter() - start
+        if not isinstance(row, dict) or not row.get("duration"):
+            continue  # dropped or filtered: nothing to measure
+        feats = row.pop("feats", None)
+        seen["files"] += 1
+        seen["seconds"] += float(row["duration"])
+        seen["compute"] += elapsed
+        seen["row_bytes"] += len(json.dumps(row, default=str)) + 60  # + the feats pointer
+        seen["key_bytes"] += len(str(row["utt_id"]).encode())
+        if feats is not None:
+            seen["frames"] += int(feats.shape[0])
+            seen["dim"] = int(feats.shape[1])
+    return seen
+
+
+def estimate(cfg: DictConfig, dataset: Any, hours: float) -> dict[str, Any]:
+    """Sizes (bytes) per output format and the ETA (seconds) for one split."""
+    n = len(dataset)
+    picks = random.Random(1).sample(range(n), min(n, TIMED_FILES))
+    seen = time_sample(cfg, dataset, picks)
+    if not seen["files"]:
+        return {"timed": 0}
+    audio_s = hours * 3600
+    per_item = seen["row_bytes"] / seen["files"]
+    sizes = {"manifest + Kaldi text": int(2 * per_item * n)}
+    if seen["dim"]:
+        frames = seen["frames"] / seen["seconds"] * audio_s
+        key = seen["key_bytes"] / seen["files"]
+        sizes[f"feats ark (float32, dim {seen['dim']})"] = int(
+            frames * seen["dim"] * 4 + n * (key + ARK_HEADER))
+    for name in cfg.get("export") or []:
+        if name in EXPORT_FACTOR:
+            sizes[f"export {name}"] = int(EXPORT_FACTOR[name] * per_item * n)
+    workers = max(1, int(cfg.parallel.get("n_workers") or 1))
+    cost = seen["compute"] / seen["seconds"]  # compute seconds per audio second
+    return {"timed": seen["files"], "sizes": sizes, "cost": cost, "workers": workers,
+            "eta_s": cost * audio_s / workers}
+
+
+def human_bytes(size: float) -> str:
+    """``1.2 GB``-style size."""
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} TB"
+
+
+def human_seconds(seconds: float) -> str:
+    """``1h02m``, ``3m20s`` or ``12s``."""
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    if seconds >= 60:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds}s"
+
+
+def describe(result: dict[str, Any]) -> list[str]:
+    """Indented plan lines for one split's estimate."""
+    if not result.get("timed"):
+        return ["  (no sampled file could be timed: sizes and ETA unknown)"]
+    lines = [f"  expected {name}: ~{human_bytes(size)}"
+             for name, size in result["sizes"].items()]
+    lines.append(f"  ETA ~{human_seconds(result['eta_s'])} on {result['workers']} worker(s) "
+                 f"({1 / result['cost']:.0f}x real time per worker, timed on "
+                 f"{result['timed']} sampled files; job startup not included)")
+    return lines

@@ -1,0 +1,78 @@
+"""Hydra multirun: one output dir per sweep point and a summary table at the end.
+
+``espnet3-prep -m feature.num_mel_bins=40,80 cleaner.max_duration=20,30`` runs one job
+per combination. In a multirun, ``output_dir`` is the *sweep root*: Hydra's
+``hydra.sweep.dir`` is ``${output_dir}/multirun`` and each job writes into
+``<sweep dir>/<overrides>`` (e.g. ``.../multirun/cleaner.max_duration=20,feature.num_mel_bins=40``),
+which :func:`job_config` makes the job's ``output_dir``. Single runs keep
+``output_dir`` as given. The folder names carry no timestamp, so rerunning a sweep
+resumes its finished shards like a single run does.
+
+:class:`SweepSummary` (a Hydra callback) reads every job's ``stats.json`` when the sweep
+ends, prints a table and writes ``sweep_summary.md`` / ``sweep_summary.json`` into the
+sweep dir.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.experimental.callback import Callback
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
+
+log = logging.getLogger(__name__)
+DEFAULT_JOB_DIR = "defaults"
+
+
+def job_dir_name(override_dirname: str) -> str:
+    """A single-level folder name for a job (``/`` in override values becomes ``_``)."""
+    name = str(override_dirname).replace("/", "_").strip()
+    return name or DEFAULT_JOB_DIR
+
+
+OmegaConf.register_new_resolver("sweep_job_dir", job_dir_name, replace=True)
+
+
+def in_multirun() -> bool:
+    """True inside a Hydra multirun job (any launcher)."""
+    if not HydraConfig.initialized():
+        return False
+    return HydraConfig.get().mode == RunMode.MULTIRUN
+
+
+def job_config(cfg: DictConfig) -> DictConfig:
+    """``cfg`` with ``output_dir`` set to this sweep job's folder (unchanged in single runs)."""
+    if not in_multirun():
+        return cfg
+    job_dir = HydraConfig.get().runtime.output_dir
+    copy = cfg.copy()
+    copy.output_dir = str(job_dir)
+    return copy
+
+
+class SweepSummary(Callback):
+    """Prints and writes the per-job table of a multirun (``on_multirun_end``)."""
+
+    def __init__(self) -> None:
+        self.started = 0.0
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        """Remember when the sweep started (jobs from older sweeps are left out)."""
+        self.started = time.time() - 1.0
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        """Collect every job's stats, print the table, write the summary files."""
+        from espnet3_prep.prep.sweep_table import print_table, sweep_rows, write_summary
+
+        sweep_dir = Path(str(config.hydra.sweep.dir)).absolute()
+        rows = sweep_rows(sweep_dir, since=self.started)
+        if not rows:
+            log.warning("sweep summary: no job folders found under %s", sweep_dir)
+            return
+        print_table(rows, sweep_dir)
+        write_summary(rows, sweep_dir)

@@ -1,0 +1,59 @@
+"""``--help``, ``--cfg job`` and ``action=plan`` (sizes and ETA without writing features)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from espnet3_prep.prep.estimate import human_bytes, human_seconds
+from tests.prep.helpers import cli_env, run_cli
+
+SIZE = re.compile(r"expected feats ark \(float32, dim (\d+)\): ~([\d.]+) (KB|MB)")
+UNITS = {"KB": 1e3, "MB": 1e6}
+
+
+def test_help_lists_groups_and_top_level_options() -> None:
+    proc = run_cli("--help")
+    assert proc.returncode == 0, proc.stderr
+    for needle in ("dataset: kaldi, librispeech, manifest, mini_librispeech",
+                   "feature: fbank, mfcc, none", "cleaner: default, none, strict",
+                   "export=[lhotse,hf]", "action=run|plan", "cleaner.max_duration",
+                   "-m feature.num_mel_bins=40,80", "espnet3-prep -sc install=bash"):
+        assert needle in proc.stdout, needle
+
+
+def test_cfg_job_prints_the_composed_config() -> None:
+    proc = run_cli("--cfg", "job", "feature=mfcc", "export=[lhotse]")
+    assert proc.returncode == 0, proc.stderr
+    assert "type: mfcc" in proc.stdout and "- lhotse" in proc.stdout
+    assert "hydra:" not in proc.stdout
+
+
+def test_plan_estimates_sizes_and_eta_without_writing(tmp_path: Path) -> None:
+    proc = run_cli(f"output_dir={tmp_path}", "action=plan", "dataset.splits=[dev-clean-2]",
+                   "export=[lhotse]")
+    assert proc.returncode == 0, proc.stderr
+    assert "dev-clean-2: 12 items" in proc.stdout
+    assert re.search(r"ETA ~\d+s on 1 worker\(s\) \(\d+x real time per worker, timed on 5",
+                     proc.stdout)
+    assert "expected manifest + Kaldi text" in proc.stdout and "export lhotse" in proc.stdout
+    dim, value, unit = SIZE.search(proc.stdout).groups()
+    assert dim == "80"
+    assert not list(tmp_path.glob("**/*.ark")) and not list(tmp_path.glob("**/manifest.jsonl"))
+    run = run_cli(f"output_dir={tmp_path}", "dataset.splits=[dev-clean-2]")
+    assert run.returncode == 0, run.stderr
+    actual = sum(p.stat().st_size for p in tmp_path.glob("dev-clean-2/shards/*/feats.ark"))
+    assert abs(float(value) * UNITS[unit] - actual) / actual < 0.05  # durations are exact here
+
+
+def test_human_units() -> None:
+    assert human_bytes(999) == "999 B" and human_bytes(1_500_000) == "1.5 MB"
+    assert human_seconds(12) == "12s" and human_seconds(200) == "3m20s"
+    assert human_seconds(3720) == "1h02m"
+
+
+def test_shell_completion_completes_config_keys() -> None:
+    proc = run_cli("-sc", "query=bash", env=cli_env(COMP_LINE="espnet3-prep feature.num",
+                                                    COMP_POINT="24"))
+    assert proc.returncode == 0, proc.stderr
+    assert "feature.num_mel_bins=" in proc.stdout.split()

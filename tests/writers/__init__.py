@@ -1,0 +1,1 @@
+"""Tests of espnet3_prep.writers."""
