@@ -36,29 +36,7 @@ def run_app(cfg: DictConfig) -> dict[str, Any] | None:
     action = cfg.action.value if hasattr(cfg.action, "value") else str(cfg.action)
     signal.signal(signal.SIGTERM, _raise_terminated)
     try:
-        if action == "run" and cfg.runner.async_mode:
-            from espnet3_prep.detached.app import submit_all
-
-            return submit_all(cfg)  # type: ignore[return-value]
-        if action in ("status", "collect"):
-            from espnet3_prep.detached import app as detached
-
-            return detached.status_all(cfg) if action == "status" else detached.collect_all(cfg)
-        if action == "run":
-            from espnet3_prep.prep.pipeline import run_prep
-            from espnet3_prep.prep.summary import print_summary
-            from espnet3_prep.report import finish_report
-
-            stats = run_prep(cfg)
-            print_summary(stats, str(cfg.output_dir))
-            finish_report(str(cfg.output_dir), stats)  # details + output_dir/report.html
-            return stats
-        if action == "plan":
-            from espnet3_prep.prep.plan import print_plan
-
-            print_plan(cfg)
-            return None
-        raise ConfigError(f"action={action} is not available yet; use action=run or plan")
+        return _dispatch(cfg, action)
     except tuple(EXIT_CODES) as exc:
         log.error("%s", exc)
         print(f"espnet3-prep: error: {exc}", file=sys.stderr)
@@ -73,6 +51,30 @@ def run_app(cfg: DictConfig) -> dict[str, Any] | None:
               "Finished shards are kept and nothing half-written counts as done; fix the "
               "problem (disk space, permissions) and rerun the same command", file=sys.stderr)
         sys.exit(7)
+
+
+def _dispatch(cfg: DictConfig, action: str) -> dict[str, Any] | None:
+    if action == "run" and cfg.runner.async_mode:
+        from espnet3_prep.detached.app import submit_all
+
+        return submit_all(cfg)  # type: ignore[return-value]
+    if action in ("status", "collect"):
+        from espnet3_prep.detached import app as detached
+
+        return detached.status_all(cfg) if action == "status" else detached.collect_all(cfg)
+    if action == "plan":
+        from espnet3_prep.prep.plan import print_plan
+
+        print_plan(cfg)
+        return None
+    from espnet3_prep.prep.pipeline import run_prep
+    from espnet3_prep.prep.summary import print_summary
+    from espnet3_prep.report import finish_report
+
+    stats = run_prep(cfg)
+    print_summary(stats, str(cfg.output_dir))
+    finish_report(str(cfg.output_dir), stats)  # details + output_dir/report.html
+    return stats
 
 
 def _raise_terminated(signum: int, frame: object) -> None:

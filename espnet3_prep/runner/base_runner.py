@@ -87,12 +87,7 @@ class BaseRunner(ABC):
         progress: bool = True,
         description: str = "items",
     ) -> None:
-        if batch_size is not None and (not isinstance(batch_size, int) or batch_size <= 0):
-            raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
-        if shard_size is not None and shard_size <= 0:
-            raise ValueError(f"shard_size must be a positive integer or None, got {shard_size}")
-        if on_error not in ON_ERROR_CHOICES:
-            raise ConfigError(f"runner.on_error={on_error!r}; choose one of {ON_ERROR_CHOICES}")
+        _check_arguments(batch_size, shard_size, on_error)
         self.provider = provider
         self.batch_size = batch_size
         self.async_mode = async_mode
@@ -256,3 +251,12 @@ class BaseRunner(ABC):
         counts = outcome.counts
         log.info("%s: %d kept, %d filtered, %d dropped, %d failed", self.description,
                  counts["kept"], counts["filtered"], counts["dropped"], counts["failed"])
+
+
+def _check_arguments(batch_size: int | None, shard_size: int | None, on_error: str) -> None:
+    if batch_size is not None and (not isinstance(batch_size, int) or batch_size <= 0):
+        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    if shard_size is not None and shard_size <= 0:
+        raise ValueError(f"shard_size must be a positive integer or None, got {shard_size}")
+    if on_error not in ON_ERROR_CHOICES:
+        raise ConfigError(f"runner.on_error={on_error!r}; choose one of {ON_ERROR_CHOICES}")
