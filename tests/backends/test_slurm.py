@@ -28,9 +28,8 @@ from tests.backends.jobs import (
     running_jobs,
     wait_until,
 )
-from tests.backends.slow import SlowToyRunner
 from tests.prep.helpers import output_bytes, run_cli
-from tests.runner.toy import ToyProvider, ToyRunner, expected
+from tests.runner.toy import SlowToyRunner, ToyProvider, ToyRunner, expected
 
 pytestmark = pytest.mark.slurm
 RUN_NAME = "espnet3-prep-mini_librispeech"

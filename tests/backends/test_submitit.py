@@ -22,10 +22,9 @@ from espnet3_prep.parallel import close_parallel
 from tests.backends.conftest import SHARD_SIZE
 from tests.backends.dying import DyingToyRunner
 from tests.backends.jobs import committed_shards, done_shards, running_jobs, wait_until
-from tests.backends.slow import SlowToyRunner
 from tests.backends.test_slurm import run_in_thread
 from tests.prep.helpers import output_bytes, run_cli
-from tests.runner.toy import ToyProvider, ToyRunner, expected
+from tests.runner.toy import SlowToyRunner, ToyProvider, ToyRunner, expected
 
 
 @pytest.fixture
@@ -76,7 +75,7 @@ def test_killed_local_job_is_resubmitted(submitit_env: Any, tmp_path: Path,
                                          caplog: pytest.LogCaptureFixture) -> None:
     submitit_env("submitit_local", shards_per_job=2)
     work = tmp_path / "work"
-    runner = SlowToyRunner(ToyProvider({"n": 40}, params={"delay": 0.1}), shard_size=5,
+    runner = SlowToyRunner(ToyProvider({"n": 40}, params={"delay": 0.25}), shard_size=5,
                            work_dir=work, progress=False)
     with caplog.at_level(logging.WARNING, logger="espnet3_prep.backends.submitit"):
         thread, box = run_in_thread(runner, 40)

@@ -19,8 +19,7 @@ from espnet3_prep.detached.status import store_status
 from espnet3_prep.errors import ConfigError, PlanMismatchError
 from espnet3_prep.runner.sinks import read_jsonl
 from tests.detached.conftest import wait_for
-from tests.detached.toys import NappingToyRunner
-from tests.runner.toy import ToyProvider, ToyRunner, expected
+from tests.runner.toy import SlowToyRunner, ToyProvider, ToyRunner, expected
 
 KEYS = {"job_id", "spec", "result", "shard", "state"}
 
@@ -104,8 +103,8 @@ def test_worker_refuses_a_spec_of_another_plan_and_writes_nothing(
 
 
 def test_live_jobs_are_not_resubmitted_and_block_a_fresh_start(tmp_path: Path) -> None:
-    def runner(**kwargs: Any) -> NappingToyRunner:
-        return NappingToyRunner(ToyProvider({"n": 8}, params={"nap": 0.4}), async_mode=True,
+    def runner(**kwargs: Any) -> SlowToyRunner:
+        return SlowToyRunner(ToyProvider({"n": 8}, params={"delay": 0.4}), async_mode=True,
                                 async_result_dir=tmp_path / "results", shard_size=4, **kwargs)
 
     first = runner()(range(8))

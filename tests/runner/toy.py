@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from omegaconf import DictConfig
@@ -45,6 +46,17 @@ class ToyRunner(BaseRunner):
         if item["x"] == 5:
             raise ValueError("five is bad")
         return {"utt_id": item["utt_id"], "y": model(item["x"]) + offset, "pid": model.pid}
+
+
+class SlowToyRunner(ToyRunner):
+    """:class:`ToyRunner` sleeping ``delay`` seconds (a provider param) before each item,
+    so tests can kill jobs mid-run; importable, as workers and jobs load it by reference."""
+
+    @staticmethod
+    def forward(idx: int, *, dataset: Any, model: Any, offset: int = 0,  # type: ignore[override]
+                delay: float = 0.0) -> Any:
+        time.sleep(delay)
+        return ToyRunner.forward(idx, dataset=dataset, model=model, offset=offset)
 
 
 class BatchRunner(BaseRunner):
