@@ -23,6 +23,7 @@ from tests.backends.conftest import SHARD_SIZE
 from tests.backends.dying import DyingToyRunner
 from tests.backends.jobs import committed_shards, done_shards, running_jobs, wait_until
 from tests.backends.test_slurm import run_in_thread
+from tests.matrix import record
 from tests.prep.helpers import output_bytes, run_cli
 from tests.runner.toy import SlowToyRunner, ToyProvider, ToyRunner, expected
 
@@ -146,6 +147,8 @@ def test_scancelled_array_task_is_resubmitted(submitit_env: Any, tmp_path: Path,
     assert [r["y"] for r in box["out"]] == expected(60)
     assert committed_shards(work) == [f"{i:05d}" for i in range(12)]
     print(f"submitit_slurm: run with one scancel took {time.monotonic() - start:.1f} s")
+    record("scancel a submitit array task (SIGTERM to the job)", "its shards resubmitted",
+           "no item lost or duplicated")
 
 
 @pytest.mark.slurm

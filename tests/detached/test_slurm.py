@@ -12,6 +12,7 @@ import pytest
 
 from espnet3_prep.detached.status import store_status
 from tests.detached.conftest import SHARD_SIZE, book, wait_for
+from tests.matrix import record
 from tests.prep.helpers import cli_env, output_bytes, run_cli
 
 pytestmark = pytest.mark.slurm
@@ -72,6 +73,8 @@ def test_slurm_scancel_one_shard_then_resubmit_only_it(
     collect = run_cli(f"output_dir={out}", DEV, SHARD_SIZE, SLOW, "action=collect")
     assert collect.returncode == 0, collect.stderr
     assert output_bytes(out) == _dev_only(sync_reference)
+    record("scancel a detached shard job", "status: failed; rerun resubmits only it",
+           "collect byte-identical to the sync run")
 
 
 @pytest.mark.parametrize("env", ["pbs", "submitit_slurm"])
