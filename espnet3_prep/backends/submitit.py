@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import inspect
 import logging
+import shutil
 import subprocess
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +37,7 @@ from espnet3_prep.runner.execute import (
     limit_threads,
     run_shard,
 )
+from espnet3_prep.runner.file_progress import FileProgress, ProgressFiles
 from espnet3_prep.shards import ShardStore
 
 log = logging.getLogger(__name__)
@@ -54,14 +57,19 @@ class JobReport:
     error: BaseException | None = None
 
 
-def run_job(tasks: list[ShardTask], setup_fn: Callable[[], dict[str, Any]]) -> JobReport:
+def run_job(tasks: list[ShardTask], setup_fn: Callable[[], dict[str, Any]],
+            progress_dir: str | None = None) -> JobReport:
     """Job body: build the env once, then run every shard (stops at the first error)."""
     limit_threads()
     results: list[ShardResult] = []
     try:
         env = setup_fn()
         for task in tasks:
-            results.append(run_shard(task, env))
+            progress = FileProgress(Path(progress_dir) / f"{task.shard.name}.json"
+                                    ) if progress_dir else None
+            results.append(run_shard(task, env, progress))
+            if progress is not None:
+                progress.flush()
     except Exception as exc:  # noqa: BLE001 - shipped to the driver and raised there
         return JobReport(results, exc)
     return JobReport(results)
@@ -158,16 +166,22 @@ class SubmititBackend(Backend):
         size = self.shards_per_job
         queue = deque(_Chunk(tasks[i:i + size]) for i in range(0, len(tasks), size))
         self._last_activity = time.monotonic()
+        progress = ProgressFiles(self.folder / "progress" / uuid.uuid4().hex[:8])
+        progress.directory.mkdir(parents=True, exist_ok=True)
         try:
             while queue or self._running:
-                self._submit(executor, queue, setup_fn)
+                self._submit(executor, queue, setup_fn, str(progress.directory))
+                progress.replay(on_item)
                 if self._poll(queue, on_result):
                     continue
                 time.sleep(POLL_S)
+            progress.replay(on_item)  # the last jobs' final counts
         finally:
             self._cancel_running()
+            shutil.rmtree(progress.directory, ignore_errors=True)
 
-    def _submit(self, executor: Any, queue: deque[_Chunk], setup_fn: Any) -> None:
+    def _submit(self, executor: Any, queue: deque[_Chunk], setup_fn: Any,
+                progress_dir: str) -> None:
         free = len(queue) if self.cluster == "slurm" else self.n_workers - len(self._running)
         chunks = [queue.popleft() for _ in range(min(free, len(queue)))]
         if not chunks:
@@ -176,7 +190,7 @@ class SubmititBackend(Backend):
 
         try:
             jobs = executor.map_array(run_job, [c.tasks for c in chunks],
-                                      [setup_fn] * len(chunks))
+                                      [setup_fn] * len(chunks), [progress_dir] * len(chunks))
         except FailedJobError as exc:
             raise ConfigError(
                 f"parallel.env={self.name}: the scheduler rejected the job submission: "
