@@ -16,6 +16,8 @@ import soundfile as sf
 from espnet3_prep.errors import AudioReadError
 
 _SF_ERRORS = (sf.SoundFileError, RuntimeError, OSError, ValueError, TypeError)
+INTEGER_SUBTYPES = frozenset({"PCM_S8", "PCM_U8", "PCM_16", "PCM_24", "PCM_32", "ULAW", "ALAW"})
+"""libsndfile subtypes whose float decoding is ``int / 2**(bits-1)``: always in [-1, 1]."""
 
 
 def audio_info(path: str) -> tuple[int, int, int]:
@@ -60,21 +62,24 @@ def load_audio(
         AudioReadError: The file cannot be decoded, is truncated, the segment lies
             outside the recording or ``channel`` is out of range.
     """
-    data, sr = _read_frames(path, channel, segment)
+    data, sr, subtype = _read_frames(path, channel, segment)
     wave = _to_mono(data, channel)
     if target_sr is not None and resample and sr != target_sr:
         wave = _resample(wave, sr, int(target_sr))
         sr = int(target_sr)
+    elif subtype in INTEGER_SUBTYPES:  # decoded into [-1, 1], finite: clipping is a no-op
+        return wave, int(sr)
     return _clip_finite(wave), int(sr)
 
 
 def _read_frames(
     path: str, channel: int | None, segment: tuple[float, float] | None
-) -> tuple[np.ndarray, int]:
-    """Decode the frames of ``segment`` (or all) as a (frames, channels) float32 array."""
+) -> tuple[np.ndarray, int, str]:
+    """Decode the frames of ``segment`` (or all): (frames, channels) float32, rate, subtype."""
     try:
         with sf.SoundFile(str(path)) as handle:
             sr, frames, channels = handle.samplerate, handle.frames, handle.channels
+            subtype = str(handle.subtype)
             start, stop = _segment_frames(path, segment, sr, frames)
             if channel is not None and not 0 <= channel < channels:
                 raise AudioReadError(
@@ -93,7 +98,7 @@ def _read_frames(
             f"cannot decode audio {path}: truncated (header announces {stop - start} frames "
             f"from frame {start}, decoded {data.shape[0]})"
         )
-    return data, int(sr)
+    return data, int(sr), subtype
 
 
 def _segment_frames(

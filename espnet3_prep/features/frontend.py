@@ -8,8 +8,10 @@ pre-emphasis is computed once on the waveform instead of per overlapping frame, 
 per-frame mean is folded in afterwards (exact algebra:
 ``(x_j - m) - c (x_{j-1} - m) = (x_j - c x_{j-1}) - (1 - c) m``). Frames are processed in
 chunks through per-thread reusable buffers (fresh large allocations page-fault, which
-dominated the run time in measurements), and the mel product only touches the non-zero
-band of each block of filters.
+dominated the run time in measurements), the window (and the first sample's factor) is
+applied in one contiguous pass over the whole FFT buffer with a tiled window row (a
+per-row broadcast was 2x slower), and the mel product only touches the non-zero band of
+each block of filters.
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ class MelFrontend:
         self._coef = np.float32(coef)
         self._win_tail = window[1:].astype(np.float32)
         self._win_head = np.float32(window[0] * (1.0 - coef))
+        # one FFT-buffer row of window factors: [head, tail..., 0 (padding)...]
+        self._win_row = np.zeros(self.geo.padded_window_size, np.float32)
+        self._win_row[0], self._win_row[1 : self.geo.window_size] = self._win_head, self._win_tail
         self._dc_scale = np.float32(1.0 - coef)
         low, high = opts.mel_range()
         banks = mel_banks(
@@ -86,7 +91,8 @@ class MelFrontend:
             buf=np.zeros((rows, geo.padded_window_size), np.float32),
             noisy=np.empty((rows, n), np.float32),
             tmp=np.empty(rows * n + 1, np.float32),
-            pow=np.empty((rows, self.mel.hi - self.mel.lo), np.float32),
+            pow=np.empty((rows, geo.padded_window_size // 2 + 1), np.float32),
+            win=np.tile(self._win_row, rows),
         )
         self._local.ws = ws
         return ws
@@ -149,8 +155,9 @@ class MelFrontend:
         body = ws.buf[:r, 1:size]
         if mean is not None:
             np.subtract(pre, (self._dc_scale * mean)[:, None], out=body)
-            np.multiply(body, self._win_tail, out=body)
-            np.multiply(frames[:, 0] - mean, self._win_head, out=ws.buf[:r, 0])
+            np.subtract(frames[:, 0], mean, out=ws.buf[:r, 0])
+            flat = ws.buf[:r].reshape(-1)  # one contiguous pass windows heads and bodies
+            np.multiply(flat, ws.win[: flat.shape[0]], out=flat)
         else:
             np.multiply(pre, self._win_tail, out=body)
             np.multiply(frames[:, 0], self._win_head, out=ws.buf[:r, 0])
@@ -190,12 +197,16 @@ class MelFrontend:
             np.maximum(energy, self._log_energy_floor, out=energy)
 
     def _mel(self, spec: np.ndarray, ws: SimpleNamespace, out: np.ndarray) -> None:
-        """Power (or magnitude) of the used FFT bins, times the mel filterbank, into ``out``."""
+        """Power (or magnitude) of the FFT bins, times the mel filterbank, into ``out``.
+
+        All bins in one contiguous pass (a slice of the used bins is a 2-D loop, ~1.5x
+        slower); the product reads only the used ones.
+        """
         power = ws.pow[: spec.shape[0]]
-        np.abs(spec[:, self.mel.lo : self.mel.hi], out=power)
+        np.abs(spec, out=power)
         if self.use_power:
             np.square(power, out=power)
-        self.mel.matmul(power, out)
+        self.mel.matmul(power[:, self.mel.lo : self.mel.hi], out)
 
 
 def _standard_normal(rng: np.random.Generator, out: np.ndarray, scratch: np.ndarray) -> None:

@@ -53,7 +53,11 @@ class ShardResult:
 
 
 def limit_threads() -> None:
-    """One compute thread per worker process (BLAS, OpenMP and torch)."""
+    """One compute thread per worker process (BLAS, OpenMP and torch), and large buffers
+    recycled by the allocator instead of page-faulted in afresh (:mod:`espnet3_prep.malloc`)."""
+    from espnet3_prep.malloc import keep_freed_memory
+
+    keep_freed_memory()
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                  "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"):
         os.environ[name] = "1"
