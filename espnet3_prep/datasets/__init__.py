@@ -21,6 +21,7 @@ from espnet3_prep.datasets.base import ISSUES, CorpusType, Dataset, Record, gc_p
 from espnet3_prep.datasets.kaldi_dir import KaldiDir
 from espnet3_prep.datasets.librispeech import LibriSpeech
 from espnet3_prep.datasets.manifest import Manifest
+from espnet3_prep.datasets.speed import SpeedPerturbed, check_factors
 from espnet3_prep.errors import ConfigError
 
 __all__ = [
@@ -43,9 +44,10 @@ DATASET_TYPES: dict[str, CorpusType] = {
 }
 """Registry: ``dataset.type`` -> corpus type."""
 
-COMMON_KEYS = frozenset({"type", "name", "split", "resample", "channel"})
+COMMON_KEYS = frozenset({"type", "name", "split", "resample", "channel", "speed_perturb"})
 """Keys accepted for every type: ``split`` (set by the pipeline per split), ``resample`` and
-``channel`` (audio-reading options the runner reads from the dataset node)."""
+``channel`` (audio-reading options the runner reads from the dataset node) and
+``speed_perturb`` (factors; see :mod:`espnet3_prep.datasets.speed`)."""
 PACKAGE_DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "data")
 
@@ -62,7 +64,7 @@ def package_data_path(relative: str) -> str:
 OmegaConf.register_new_resolver("pkg_data", package_data_path, replace=True)
 
 
-def build_dataset(cfg: Mapping[str, Any], split: str) -> Dataset:
+def build_dataset(cfg: Mapping[str, Any], split: str) -> Dataset | SpeedPerturbed:
     """Scan ``split`` of the corpus described by ``cfg`` (the ``dataset`` config node).
 
     Raises:
@@ -70,7 +72,9 @@ def build_dataset(cfg: Mapping[str, Any], split: str) -> Dataset:
     """
     plain, kind = _resolve(cfg)
     with gc_paused():
-        return kind.build(plain, split)
+        dataset = kind.build(plain, split)
+        factors = plain.get("speed_perturb")
+        return SpeedPerturbed(dataset, check_factors(factors)) if factors else dataset
 
 
 def list_splits(cfg: Mapping[str, Any]) -> list[str]:
@@ -88,6 +92,8 @@ def check_dataset_config(cfg: Mapping[str, Any]) -> None:
     """
     plain, kind = _resolve(cfg)
     kind.check(plain)
+    if plain.get("speed_perturb"):
+        check_factors(plain["speed_perturb"])
 
 
 def _resolve(cfg: Mapping[str, Any]) -> tuple[dict[str, Any], CorpusType]:

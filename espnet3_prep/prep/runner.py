@@ -29,49 +29,66 @@ class PrepRunner(BaseRunner):
     def forward(idx: int, *, dataset: Any, model: Any, cleaner: Any = None,
                 audio_options: dict[str, Any] | None = None, **env: Any) -> Any:
         """Clean the text, decode and check the audio, compute features."""
-        from espnet3_prep.audio import load_audio
-
         sample = dataset[idx]
-        utt_id = sample.get("utt_id")
-        unsafe = validate_id(str(utt_id)) if utt_id is not None else "missing utt_id"
-        if unsafe:  # enforced even with cleaner=none: ids become file names and scp keys
-            return Dropped(None if utt_id is None else repr(utt_id), "invalid_utt_id", unsafe)
-        if "duplicate_utt_id" in sample.get("issues", ()):  # a scp key must be unique
-            return Dropped(utt_id, "duplicate_utt_id", f"{utt_id} appears again in "
-                           f"{sample.get('source', 'the inputs')}; the first one is kept")
+        checked = _check_metadata(sample, cleaner)
+        if isinstance(checked, Dropped):
+            return checked
+        audio = _read_audio(checked, getattr(model, "sample_rate", None), audio_options or {})
+        if isinstance(audio, Dropped):
+            return audio
+        wave, sr = audio
         if cleaner is not None:
-            sample, reason, detail = cleaner.check_text(sample)
+            reason, detail = cleaner.check_audio(checked, wave, sr)
             if reason:
-                return Dropped(utt_id, reason, detail or "")
-        if not sample.get("audio"):
-            return Dropped(utt_id, "missing_audio", f"no audio file for {utt_id}")
-        if sample.get("text") is None:
-            return Dropped(utt_id, "missing_transcript", f"no transcript for {sample['audio']}")
-        options = audio_options or {}
-        target_sr = getattr(model, "sample_rate", None)
-        try:
-            wave, sr = load_audio(sample["audio"], target_sr=target_sr,
-                                  resample=options.get("resample", True),
-                                  channel=sample.get("channel", options.get("channel")),
-                                  segment=sample.get("segment"))
-        except AudioReadError as exc:
-            return Dropped(utt_id, "unreadable_audio",
-                           f"{exc} — re-download or remove this file, or exclude the utterance")
-        duration = len(wave) / sr if sr else 0.0
-        if target_sr and sr != target_sr:  # only when dataset.resample=false
-            return Dropped(utt_id, "wrong_sample_rate", f"{sample['audio']} is {sr} Hz, "
-                           f"features need {target_sr} Hz; set dataset.resample=true",
-                           round(duration, 6))
-        if cleaner is not None:
-            reason, detail = cleaner.check_audio(sample, wave, sr)
-            if reason:
-                return Dropped(utt_id, reason, detail or "", round(duration, 6))
-        return _manifest_row(sample, wave, sr, model)
+                return Dropped(checked["utt_id"], reason, detail or "", round(len(wave) / sr, 6))
+        return _manifest_row(checked, wave, sr, model)
 
     @classmethod
     def open_sink(cls, directory: Path | None, options: dict[str, Any]) -> ShardSink:
         """Write features to the shard's ark and rows to its results.jsonl."""
         return PrepSink(directory, options)
+
+
+def _check_metadata(sample: dict[str, Any], cleaner: Any) -> dict[str, Any] | Dropped:
+    """Id safety, duplicates and the cleaner's text stage (before any audio is read)."""
+    utt_id = sample.get("utt_id")
+    unsafe = validate_id(str(utt_id)) if utt_id is not None else "missing utt_id"
+    if unsafe:  # enforced even with cleaner=none: ids become file names and scp keys
+        return Dropped(None if utt_id is None else repr(utt_id), "invalid_utt_id", unsafe)
+    if "duplicate_utt_id" in sample.get("issues", ()):  # a scp key must be unique
+        return Dropped(utt_id, "duplicate_utt_id", f"{utt_id} appears again in "
+                       f"{sample.get('source', 'the inputs')}; the first one is kept")
+    if cleaner is not None:
+        sample, reason, detail = cleaner.check_text(sample)
+        if reason:
+            return Dropped(utt_id, reason, detail or "")
+    if not sample.get("audio"):
+        return Dropped(utt_id, "missing_audio", f"no audio file for {utt_id}")
+    if sample.get("text") is None:
+        return Dropped(utt_id, "missing_transcript", f"no transcript for {sample['audio']}")
+    return sample
+
+
+def _read_audio(sample: dict[str, Any], target_sr: int | None, options: dict[str, Any]
+                ) -> tuple[np.ndarray, int] | Dropped:
+    """Decode (resampled, downmixed, speed-perturbed) audio, or the reason it is dropped."""
+    from espnet3_prep.audio import change_speed, load_audio
+
+    utt_id = sample["utt_id"]
+    try:
+        wave, sr = load_audio(sample["audio"], target_sr=target_sr,
+                              resample=options.get("resample", True),
+                              channel=sample.get("channel", options.get("channel")),
+                              segment=sample.get("segment"))
+    except AudioReadError as exc:
+        return Dropped(utt_id, "unreadable_audio",
+                       f"{exc} — re-download or remove this file, or exclude the utterance")
+    if target_sr and sr != target_sr:  # only when dataset.resample=false
+        return Dropped(utt_id, "wrong_sample_rate", f"{sample['audio']} is {sr} Hz, features "
+                       f"need {target_sr} Hz; set dataset.resample=true", round(len(wave) / sr, 6))
+    if sample.get("speed"):
+        wave = change_speed(wave, float(sample["speed"]))
+    return wave, sr
 
 
 def _manifest_row(sample: dict[str, Any], wave: np.ndarray, sr: int, model: Any
@@ -87,6 +104,8 @@ def _manifest_row(sample: dict[str, Any], wave: np.ndarray, sr: int, model: Any
     }
     if sample.get("segment") is not None:
         row["segment"] = list(sample["segment"])
+    if sample.get("speed"):
+        row["speed"] = float(sample["speed"])
     if model is not None and getattr(model, "produces_features", True):
         seed = zlib.crc32(str(sample["utt_id"]).encode("utf-8"))
         row["feats"] = model.extract(wave, sr, seed=seed)

@@ -28,7 +28,7 @@ class KaldiDirWriter:
         """One kept utterance."""
         utt = row["utt_id"]
         speaker = row.get("speaker") or utt
-        self.handles["wav.scp"].write(f"{utt} {row['audio']}\n")
+        self.handles["wav.scp"].write(f"{utt} {wav_entry(row)}\n")
         self.handles["text"].write(f"{utt} {row['text']}\n")
         self.handles["utt2spk"].write(f"{utt} {speaker}\n")
         self.handles["utt2dur"].write(f"{utt} {row['duration']:.3f}\n")
@@ -42,3 +42,10 @@ class KaldiDirWriter:
         with atomic_open(self.directory / "spk2utt") as handle:
             for speaker in sorted(self.spk2utt):
                 handle.write(f"{speaker} {' '.join(self.spk2utt[speaker])}\n")
+
+
+def wav_entry(row: dict[str, Any]) -> str:
+    """A wav.scp value: the file, or Kaldi's sox pipe for speed-perturbed copies."""
+    if row.get("speed"):
+        return f"sox {row['audio']} -t wav - speed {row['speed']:g} |"
+    return str(row["audio"])

@@ -57,6 +57,14 @@ def recording(rec_id: str, audio: str, info: Any) -> dict[str, Any]:
             "duration": round(info.frames / info.samplerate, 6), "channel_ids": channels}
 
 
+def with_speed(rec: dict[str, Any], factor: float) -> dict[str, Any]:
+    """The recording as lhotse's ``perturb_speed`` describes it (a Speed transform)."""
+    num_samples = int(round(rec["num_samples"] / factor))
+    return {**rec, "num_samples": num_samples,
+            "duration": round(num_samples / rec["sampling_rate"], 6),
+            "transforms": [{"name": "Speed", "kwargs": {"factor": factor}}]}
+
+
 def supervision(row: Mapping[str, Any], rec_id: str) -> dict[str, Any]:
     """A lhotse ``SupervisionSegment`` dict for one kept utterance."""
     segment = row.get("segment")
@@ -125,7 +133,9 @@ def write_lhotse(split_dir: Path, feature: Mapping[str, Any] | None = None) -> l
             if rec_id not in seen:
                 seen.add(rec_id)
                 info = soundfile.info(str(row["audio"]))
-                outputs[RECORDINGS].write(recording(rec_id, str(row["audio"]), info))
+                rec = recording(rec_id, str(row["audio"]), info)
+                outputs[RECORDINGS].write(with_speed(rec, row["speed"]) if row.get("speed")
+                                          else rec)
             outputs[SUPERVISIONS].write(supervision(row, rec_id))
             if with_feats:
                 outputs[FEATURES].write(features(row, rec_id, split_dir / "feats.scp",
