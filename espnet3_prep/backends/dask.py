@@ -2,12 +2,15 @@
 
 - the env is built once per worker by a worker plugin (``Client.register_plugin``) and is
   rebuilt automatically on replacement workers;
-- shards are submitted as tasks (more shards than workers: Dask balances the load); a
+- shards are submitted as tasks in the runner's order (task priorities; the runner puts
+  the costliest first) and Dask balances them over the workers; a
   task lost with its worker is rerun by Dask, and since a shard only counts as done by
   its marker, nothing is lost or duplicated;
 - per-item progress comes back through ``Worker.log_event`` / ``Client.subscribe_topic``;
+- finished shards are fetched in one ``Client.gather`` per wake-up;
 - a watchdog replaces silent hangs with errors: no worker ever arriving (e.g. a rejected
-  ``sbatch``) or every worker gone for longer than ``worker_timeout_s``.
+  ``sbatch``) or every worker gone for longer than ``worker_timeout_s`` (checked every
+  ``LIVENESS_S`` while workers are up, at every wake-up once they are gone).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from espnet3_prep.runner.execute import ProgressFn, ShardResult, ShardTask, limi
 
 log = logging.getLogger(__name__)
 POLL_S = 0.5
+LIVENESS_S = 2.0
+"""Seconds between two checks that some worker is still connected (a scheduler round trip)."""
 
 
 class EnvPlugin:
@@ -175,9 +180,11 @@ class DaskBackend(Backend):
         plugin_name = self._ensure_plugin(env)
         topic = f"espnet3-prep-progress-{uuid.uuid4().hex[:8]}"
         client.subscribe_topic(topic, lambda event: _replay(event, on_item))
+        # Dask runs higher priorities first: keep the order the runner chose (longest first)
         futures = [client.submit(run_on_worker, task, plugin_name, topic, pure=False,
+                                 priority=len(tasks) - rank,
                                  key=f"shard-{task.shard.id:05d}-{uuid.uuid4().hex[:6]}")
-                   for task in tasks]
+                   for rank, task in enumerate(tasks)]
         try:
             self._gather(futures, on_result)
         finally:
@@ -193,18 +200,32 @@ class DaskBackend(Backend):
         return name
 
     def _gather(self, futures: list[Any], on_result: ResultFn) -> None:
+        """Report shards as they finish (one fetch per wake-up); error if workers vanish."""
         from distributed import wait
 
         pending = set(futures)
         no_worker_since: float | None = None
         limit = float(self.config.get("worker_timeout_s", 120))
+        next_check = time.monotonic() + LIVENESS_S
         while pending:
             done, pending = _wait_some(wait, pending)
-            for future in sorted(done, key=lambda f: f.key):
-                on_result(future.result())
-            no_worker_since = self._watch_workers(no_worker_since, limit)
+            if done:
+                self._report(done, on_result)
+            if no_worker_since is not None or time.monotonic() >= next_check:
+                no_worker_since = self._watch_workers(no_worker_since, limit)
+                next_check = time.monotonic() + LIVENESS_S
+
+    def _report(self, done: set[Any], on_result: ResultFn) -> None:
+        """Fetch the finished shards in one round trip; a failed shard raises its error."""
+        ordered = sorted(done, key=lambda f: f.key)
+        finished = [f for f in ordered if f.status == "finished"]
+        fetched = dict(zip([f.key for f in finished], self.client.gather(finished),
+                           strict=True)) if finished else {}
+        for future in ordered:
+            on_result(fetched[future.key] if future.key in fetched else future.result())
 
     def _watch_workers(self, since: float | None, limit: float) -> float | None:
+        """``None`` while a worker is connected, else when they were first seen gone."""
         if self.client.scheduler_info(n_workers=-1).get("workers"):
             return None
         now = time.monotonic()

@@ -13,6 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 from espnet3_prep.lock import OutputLock
 from espnet3_prep.parallel import close_parallel, set_parallel
 from espnet3_prep.prep.collect import collect_split
+from espnet3_prep.prep.costs import AudioBytes
 from espnet3_prep.prep.validate import validate_config
 from espnet3_prep.shards import ShardStore
 from espnet3_prep.writers.exports import export_options
@@ -72,9 +73,11 @@ def build_runner(cfg: DictConfig, split: str, split_dir: Path) -> tuple[Any, Dic
     runner_cls = get_class(str(cfg.runner._target_))
     dataset = provider_cls.build_dataset(one)
     provider = provider_cls(one, params={"output_dir": str(split_dir)})
+    if hasattr(provider, "use_dataset"):  # the in-process env reuses it (no second parse)
+        provider.use_dataset(dataset)
     kwargs = {k: one.runner[k] for k in RUNNER_KEYS if k in one.runner}
     runner = runner_cls(provider, work_dir=split_dir, plan_key=plan_key(one, dataset),
-                        description=split, **kwargs)
+                        description=split, shard_cost=AudioBytes(dataset), **kwargs)
     return runner, one, len(dataset)
 
 

@@ -7,7 +7,9 @@ results **in input order**. ``None`` results are filtered out and counted;
 
 With ``work_dir`` set, shards are persistent: each writes its results and a done
 marker under ``work_dir/shards``, a rerun skips done shards, and a different plan is
-refused (see :mod:`espnet3_prep.shards`).
+refused (see :mod:`espnet3_prep.shards`). An optional ``shard_cost`` hint makes
+multi-worker backends start the costliest shards first (see
+:mod:`espnet3_prep.runner.schedule`); results are merged in shard order either way.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from espnet3_prep.errors import ConfigError
 from espnet3_prep.progress import ItemProgress
 from espnet3_prep.runner.env_provider import EnvironmentProvider
 from espnet3_prep.runner.execute import ON_ERROR_CHOICES, ShardResult, ShardTask
+from espnet3_prep.runner.schedule import ShardCostFn, longest_first
 from espnet3_prep.runner.sinks import RESULTS_FILE, ShardSink, read_jsonl
 from espnet3_prep.shards import (
     Shard,
@@ -86,6 +89,7 @@ class BaseRunner(ABC):
         plan_key: dict[str, Any] | None = None,
         progress: bool = True,
         description: str = "items",
+        shard_cost: ShardCostFn | None = None,
     ) -> None:
         _check_arguments(batch_size, shard_size, on_error)
         self.provider = provider
@@ -104,6 +108,7 @@ class BaseRunner(ABC):
         self.plan_key = plan_key
         self.progress = progress
         self.description = description
+        self.shard_cost = shard_cost  # submission order hint (costliest shard first)
         self._local_env: dict[str, Any] | None = None
         self._env_key = f"{type(self).__name__}-{next(_env_keys)}-{id(self):x}"
         if async_mode and async_result_dir is None and work_dir is None:
@@ -159,7 +164,9 @@ class BaseRunner(ABC):
         progress = ItemProgress(len(items), self.description, enabled=self.progress)
         collected: dict[int, ShardResult] = {}
         with progress:
-            pending = self._skip_done(tasks, store, plan_hash, collected, progress)
+            pending = longest_first(self._skip_done(tasks, store, plan_hash, collected,
+                                                    progress), self.shard_cost,
+                                    backend.n_workers)
             backend.run(pending, self._env_source(),
                         lambda res: self._collect(res, collected, progress), progress.item)
         outcome.shards = [collected[s.id] for s in shards]

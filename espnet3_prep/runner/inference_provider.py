@@ -25,6 +25,7 @@ class InferenceProvider(EnvironmentProvider):
     ) -> None:
         super().__init__(config)
         self.params: dict[str, Any] = dict(params or {})
+        self._dataset: Any = None
         reserved = {"dataset", "model"} & set(self.params)
         if reserved:
             raise ValueError(
@@ -47,9 +48,14 @@ class InferenceProvider(EnvironmentProvider):
         """Further per-process env entries (e.g. a cleaner); none by default."""
         return {}
 
+    def use_dataset(self, dataset: Any) -> None:
+        """Reuse ``dataset`` (already built by the caller from this provider's config) for
+        the in-process env instead of building it again; workers still build their own."""
+        self._dataset = dataset
+
     def build_env_local(self) -> dict[str, Any]:
         """Build ``{"dataset", "model", **params}`` in this process."""
-        return _build_env(type(self), self.config, self.params)
+        return _build_env(type(self), self.config, self.params, self._dataset)
 
     def make_worker_setup_fn(self) -> Callable[[], dict[str, Any]]:
         """A picklable callable building the same env inside a worker."""
@@ -63,10 +69,13 @@ class InferenceProvider(EnvironmentProvider):
 
 
 def _build_env(
-    provider_cls: type[InferenceProvider], config: DictConfig, params: dict[str, Any]
+    provider_cls: type[InferenceProvider], config: DictConfig, params: dict[str, Any],
+    dataset: Any = None,
 ) -> dict[str, Any]:
-    """Build one env; each builder gets its own copy so none can mutate the caller's cfg."""
-    dataset = provider_cls.build_dataset(config.copy())
+    """Build one env (reusing ``dataset`` when given); each builder gets its own copy of the
+    config so none can mutate the caller's."""
+    if dataset is None:
+        dataset = provider_cls.build_dataset(config.copy())
     model = provider_cls.build_model(config.copy())
     extras = provider_cls.build_extras(config.copy())
     both = sorted(set(extras) & (set(params) | {"dataset", "model"}))
