@@ -192,8 +192,13 @@ class DaskBackend(Backend):
             client.unsubscribe_topic(topic)
 
     def _ensure_plugin(self, env: EnvSource) -> str:
+        """The worker plugin holding ``env``; only the latest env is kept on the workers
+        (a multi-split run would otherwise keep every split's dataset in every worker)."""
         name = self._plugins.get(env.key)
         if name is None:
+            for old in self._plugins.values():
+                self.client.unregister_worker_plugin(old)
+            self._plugins.clear()
             name = f"espnet3-prep-env-{env.key}"
             self.client.register_plugin(_as_worker_plugin(env.make_setup_fn()), name=name)
             self._plugins[env.key] = name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -48,24 +49,30 @@ def collect_split(split: str, split_dir: Path, shard_ids: list[int], wall_s: flo
     return stats
 
 
+class _Unsorted(Exception):
+    """Rows arrived out of utt_id order (a custom runner or dataset): sort, then rewrite."""
+
+
 def _write_rows(split_dir: Path, dirs: list[Path], with_feats: bool) -> None:
-    rows = iter_results(dirs)
-    if not _sorted_by_utt(dirs):
-        rows = iter(sorted(iter_results(dirs), key=lambda r: str(r["utt_id"])))
+    """Stream rows into the manifest and data dir in one read; Kaldi needs them sorted,
+    so rows out of order abort the (atomic, uncommitted) files and are written sorted."""
+    try:
+        _write_sorted(split_dir, iter_results(dirs), with_feats)
+    except _Unsorted:
+        rows = sorted(iter_results(dirs), key=lambda r: str(r["utt_id"]))
+        _write_sorted(split_dir, iter(rows), with_feats)
+
+
+def _write_sorted(split_dir: Path, rows: Iterator[dict[str, Any]], with_feats: bool) -> None:
     with ExitStack() as stack:
         manifest = stack.enter_context(atomic_open(split_dir / MANIFEST))
         kaldi = KaldiDirWriter(split_dir, stack, with_feats)
+        previous = None
         for row in rows:
+            key = str(row["utt_id"])
+            if previous is not None and key <= previous:
+                raise _Unsorted(key)
+            previous = key
             manifest.write(dumps_line(row))
             kaldi.add(row)
         kaldi.finish()
-
-
-def _sorted_by_utt(dirs: list[Path]) -> bool:
-    previous = None
-    for row in iter_results(dirs):
-        key = str(row["utt_id"])
-        if previous is not None and key <= previous:
-            return False
-        previous = key
-    return True

@@ -63,3 +63,15 @@ def test_unknown_option_rejected_before_anything_starts() -> None:
         set_parallel({"env": "kubernetes"})
     with pytest.raises(ConfigError, match="queue_name"):
         set_parallel({"env": "slurm", "options": {"queue_name": "gpu"}})
+
+
+def test_only_the_latest_env_stays_on_the_workers(dask_local: None) -> None:
+    first = ToyRunner(ToyProvider({"n": 10}), shard_size=5)
+    first(range(10))
+    second = ToyRunner(ToyProvider({"n": 12}), shard_size=5)
+    second(range(12))
+    client = get_backend().client
+    names = client.run(lambda dask_worker: sorted(
+        n for n in dask_worker.plugins if n.startswith("espnet3-prep-env-")))
+    assert all(len(v) == 1 and second._env_key in v[0] for v in names.values())
+    assert [r["y"] for r in first(range(10))] == expected(10)  # rebuilt when needed again
