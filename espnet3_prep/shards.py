@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from espnet3_prep.atomic_batch import active_batch
 from espnet3_prep.errors import PlanMismatchError
+from espnet3_prep.writeback import start_writeback
 
 MARKER_NAME = "DONE"
 PLAN_NAME = "plan.json"
@@ -86,23 +88,35 @@ def fsync_dir(path: Path) -> None:
 def atomic_open(path: str | Path, mode: str = "w", **kwargs: Any) -> Iterator[Any]:
     """Open a temp file next to ``path``; on success fsync and rename it over ``path``.
 
-    On any exception the temp file is removed and ``path`` is left untouched.
+    On any exception the temp file is removed and ``path`` is left untouched. Inside
+    :func:`espnet3_prep.atomic_batch.atomic_batch` the fsync and rename are deferred to
+    the end of the batch (same guarantees, one directory fsync).
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.with_name(f".{final.name}.tmp-{uuid.uuid4().hex[:8]}")
     if "b" not in mode:
         kwargs.setdefault("encoding", "utf-8")
+    batch = active_batch()
+    handed_over = False
     try:
         with open(tmp, mode, **kwargs) as handle:
             yield handle
             handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, final)
-        fsync_dir(final.parent)
+            if batch is None:
+                os.fsync(handle.fileno())
+            else:
+                start_writeback(handle.fileno())
+        if batch is None:
+            os.replace(tmp, final)
+            fsync_dir(final.parent)
+        else:
+            batch.add(tmp, final)  # the batch owns the temp file now
+            handed_over = True
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        if not handed_over:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:

@@ -51,11 +51,28 @@ def _local_cluster(n_workers: int, options: dict[str, Any]) -> Any:
         "silence_logs": logging.ERROR,
     }
     kwargs.update(options)
+    with dask.config.set(local_dask_config()):  # nannies pass it on to the workers
+        return LocalCluster(**kwargs)
+
+
+def local_dask_config() -> dict[str, Any]:
+    """Our local-cluster defaults for the settings the user's dask config leaves at Dask's.
+
+    Besides the tick (:data:`LOCAL_TICK`), the worker's statistical profiler is off: it
+    samples every thread's stack every 10 ms for the dashboard's profile page, holding
+    the GIL the shard's work needs on a worker with one thread.
+    """
+    import dask
+    import distributed  # noqa: F401  (loads distributed's config defaults)
+
     tick = dask.config.get("distributed.admin.tick.interval")
     if str(tick) == "20ms":  # Dask's default: not chosen by the user
         tick = LOCAL_TICK
-    with dask.config.set({"distributed.admin.tick.interval": tick}):  # nannies pass it on
-        return LocalCluster(**kwargs)
+    config: dict[str, Any] = {"distributed.admin.tick.interval": tick}
+    if dask.config.get("distributed.worker.profile.enabled") is True and \
+            str(dask.config.get("distributed.worker.profile.interval")) == "10ms":
+        config["distributed.worker.profile.enabled"] = False
+    return config
 
 
 def jobqueue_kwargs(env: str, options: dict[str, Any], run_name: str) -> dict[str, Any]:

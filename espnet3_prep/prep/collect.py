@@ -7,6 +7,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from espnet3_prep.atomic_batch import atomic_batch
 from espnet3_prep.runner.sinks import DROPPED_FILE, dumps_line, read_jsonl
 from espnet3_prep.shards import ShardStore, atomic_open
 from espnet3_prep.writers.exports import write_exports
@@ -34,18 +35,19 @@ def collect_split(split: str, split_dir: Path, shard_ids: list[int], wall_s: flo
     dirs = [store.shard_dir(i) for i in shard_ids]
     markers = [store.read_marker(i) or {} for i in shard_ids]
     feat_stats = merge_feat_stats(markers)
-    _write_rows(split_dir, dirs, with_feats=feat_stats is not None)
-    merge_side_files(dirs, split_dir)
-    stale = split_dir / "feats_stats.npz"
-    if feat_stats is not None:
-        write_feats_stats(stale, feat_stats)
-    elif stale.exists():
-        stale.unlink()
-    dropped_s = sum(float(row.get("duration") or 0.0)
-                    for d in dirs for row in read_jsonl(d / DROPPED_FILE))
-    stats = split_stats(split, markers, wall_s, dropped_s)
-    write_stats(split_dir / "stats.json", stats)
-    write_exports(split_dir, exports)
+    with atomic_batch():  # every file fsync'd, then renamed, then one directory fsync
+        _write_rows(split_dir, dirs, with_feats=feat_stats is not None)
+        merge_side_files(dirs, split_dir)
+        stale = split_dir / "feats_stats.npz"
+        if feat_stats is not None:
+            write_feats_stats(stale, feat_stats)
+        elif stale.exists():
+            stale.unlink()
+        dropped_s = sum(float(row.get("duration") or 0.0)
+                        for d in dirs for row in read_jsonl(d / DROPPED_FILE))
+        stats = split_stats(split, markers, wall_s, dropped_s)
+        write_stats(split_dir / "stats.json", stats)
+    write_exports(split_dir, exports)  # exports read the committed manifest.jsonl
     return stats
 
 
