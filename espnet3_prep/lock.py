@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from espnet3_prep.errors import OutputLockedError
+from espnet3_prep.shards import read_json_object
 
 log = logging.getLogger(__name__)
 LOCK_NAME = ".lock"
@@ -74,11 +75,7 @@ class OutputLock:
         )
 
     def _read_holder(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.path.read_text())
-        except (OSError, json.JSONDecodeError):
-            return {}
-        return data if isinstance(data, dict) else {}
+        return read_json_object(self.path) or {}
 
     def release(self) -> None:
         """Remove the lock if we hold it."""

@@ -136,6 +136,15 @@ def read_json(path: str | Path) -> Any:
         return json.load(handle)
 
 
+def read_json_object(path: str | Path) -> dict[str, Any] | None:
+    """A JSON object from ``path``; None when missing, unreadable or not an object."""
+    try:
+        data = read_json(path)
+    except (OSError, json.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 # --------------------------------------------------------------------------- shard store
 
 
@@ -156,11 +165,7 @@ class ShardStore:
 
     def read_marker(self, shard_id: int) -> dict[str, Any] | None:
         """The shard's marker, or None when the shard is not done."""
-        try:
-            marker = read_json(self.marker_path(shard_id))
-        except (FileNotFoundError, json.JSONDecodeError):
-            return None
-        return marker if isinstance(marker, dict) else None
+        return read_json_object(self.marker_path(shard_id))
 
     def is_done(self, shard_id: int, plan_hash: str) -> bool:
         """True only if the marker exists and belongs to ``plan_hash``."""

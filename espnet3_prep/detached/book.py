@@ -16,14 +16,13 @@ the worker that holds the shard. Done-ness is never read from here: only the sha
 from __future__ import annotations
 
 import contextlib
-import json
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from espnet3_prep.shards import atomic_write_json, read_json
+from espnet3_prep.shards import atomic_write_json, read_json_object
 
 JOBS_DIR = "jobs"
 BOOK_NAME = "jobs.json"
@@ -61,11 +60,7 @@ class JobsLayout:
 
     def read_state(self, shard_id: int) -> dict[str, Any] | None:
         """The worker's last state of a shard (None when absent or unreadable)."""
-        try:
-            state = read_json(self.state_path(shard_id))
-        except (OSError, json.JSONDecodeError):
-            return None
-        return state if isinstance(state, dict) else None
+        return read_json_object(self.state_path(shard_id))
 
     def reset(self) -> None:
         """Forget every job record, log, script and state (a fresh start)."""
@@ -92,11 +87,8 @@ class JobBook:
     @classmethod
     def load(cls, layout: JobsLayout) -> JobBook:
         """The stored book, or an empty one."""
-        try:
-            data = read_json(layout.root / BOOK_NAME)
-        except (OSError, json.JSONDecodeError):
-            return cls(layout)
-        if not isinstance(data, dict) or data.get("format") != BOOK_FORMAT:
+        data = read_json_object(layout.root / BOOK_NAME)
+        if data is None or data.get("format") != BOOK_FORMAT:
             return cls(layout)
         return cls(layout, data.get("plan_hash"), list(data.get("shard_items", [])),
                    dict(data.get("jobs", {})),
