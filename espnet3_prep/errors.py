@@ -34,5 +34,10 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM (e.g. a scheduler's walltime kill), handled like Ctrl-C."""
 
 
+def raise_terminated(signum: int, frame: object) -> None:
+    """SIGTERM handler: raise :class:`Terminated` so the shard in progress is aborted."""
+    raise Terminated()
+
+
 class ItemTimeout(Exception):
     """One item ran longer than ``runner.item_timeout_s``."""

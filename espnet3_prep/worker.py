@@ -28,7 +28,7 @@ from typing import Any
 
 from espnet3_prep.detached.book import JobsLayout
 from espnet3_prep.detached.specs import SpecError, load_spec
-from espnet3_prep.errors import Terminated
+from espnet3_prep.errors import Terminated, raise_terminated
 from espnet3_prep.shards import PLAN_NAME, Shard, ShardStore, atomic_write_json, read_json
 
 log = logging.getLogger("espnet3_prep.worker")
@@ -202,10 +202,6 @@ def _setup_logging() -> None:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format=_FORMAT)
 
 
-def _terminate(signum: int, frame: object) -> None:
-    raise Terminated()
-
-
 def main(argv: list[str] | None = None) -> int:
     """Console entry: parse the spec paths, run them, return the exit code."""
     parser = argparse.ArgumentParser(
@@ -214,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("specs", nargs="+", help="spec files written by async_mode runs")
     args = parser.parse_args(argv)
     _setup_logging()
-    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGTERM, raise_terminated)
     log.info("job started: pid %d on %s, %d spec(s)", os.getpid(), socket.gethostname(),
              len(args.specs))
     try:

@@ -19,7 +19,9 @@ from __future__ import annotations
 import inspect
 import logging
 import shutil
+import signal
 import subprocess
+import threading
 import time
 import uuid
 from collections import deque
@@ -29,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from espnet3_prep.backends import Backend, EnvSource, ResultFn
-from espnet3_prep.errors import ConfigError
+from espnet3_prep.errors import ConfigError, Terminated, raise_terminated
 from espnet3_prep.runner.execute import (
     ProgressFn,
     ShardResult,
@@ -51,16 +53,23 @@ NOT_STARTED = ("PENDING", "UNKNOWN", "REQUEUED", "CONFIGURING")
 
 @dataclass
 class JobReport:
-    """What one job returns: its shards' results and the error that stopped it, if any."""
+    """What one job returns: its shards' results, the error that stopped it, if any, and
+    whether SIGTERM (scancel, preemption) stopped it before its last shard."""
 
     results: list[ShardResult]
     error: BaseException | None = None
+    terminated: bool = False
 
 
 def run_job(tasks: list[ShardTask], setup_fn: Callable[[], dict[str, Any]],
             progress_dir: str | None = None) -> JobReport:
-    """Job body: build the env once, then run every shard (stops at the first error)."""
+    """Job body: build the env once, then run every shard (stops at the first error).
+
+    SIGTERM stops the job between items instead of submitit's default of ignoring it
+    until SIGKILL: the shard in progress is aborted and the driver resubmits it."""
     limit_threads()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, raise_terminated)
     results: list[ShardResult] = []
     try:
         env = setup_fn()
@@ -70,6 +79,10 @@ def run_job(tasks: list[ShardTask], setup_fn: Callable[[], dict[str, Any]],
             results.append(run_shard(task, env, progress))
             if progress is not None:
                 progress.flush()
+    except Terminated:
+        log.warning("SIGTERM: stopped after %d of %d shard(s); the driver resubmits the rest",
+                    len(results), len(tasks))
+        return JobReport(results, terminated=True)
     except Exception as exc:  # noqa: BLE001 - shipped to the driver and raised there
         return JobReport(results, exc)
     return JobReport(results)
@@ -206,10 +219,13 @@ class SubmititBackend(Backend):
         finished = [job for job in list(self._running) if job.done()]
         for job in finished:
             chunk = self._running.pop(job)
+            reported: set[int] = set()
             if job.paths.result_pickle.exists():
-                _report(job, on_result)
-            else:
-                self._recover(job, chunk, queue, on_result)
+                report = _report(job, on_result)
+                if not report.terminated:
+                    continue
+                reported = {result.shard_id for result in report.results}
+            self._recover(job, chunk, queue, on_result, reported)
         if finished or any(_started(job) for job in self._running):
             self._last_activity = time.monotonic()
         self._check_pending()
@@ -224,10 +240,12 @@ class SubmititBackend(Backend):
             self._last_refresh = now
 
     def _recover(self, job: Any, chunk: _Chunk, queue: deque[_Chunk],
-                 on_result: ResultFn) -> None:
-        """A job ended without a result: keep its done shards, resubmit the others."""
+                 on_result: ResultFn, reported: set[int]) -> None:
+        """A job died or was stopped early: keep its done shards, resubmit the others."""
         left: list[ShardTask] = []
         for task in chunk.tasks:
+            if task.shard.id in reported:
+                continue
             marker = _done_marker(task)
             if marker is None:
                 left.append(task)
@@ -273,7 +291,7 @@ class SubmititBackend(Backend):
         self._executor = None
 
 
-def _report(job: Any, on_result: ResultFn) -> None:
+def _report(job: Any, on_result: ResultFn) -> JobReport:
     from submitit.core.utils import FailedJobError
 
     try:
@@ -286,6 +304,7 @@ def _report(job: Any, on_result: ResultFn) -> None:
         on_result(result)
     if report.error is not None:
         raise report.error
+    return report
 
 
 def _done_marker(task: ShardTask) -> dict[str, Any] | None:

@@ -18,6 +18,7 @@ from espnet3_prep.errors import (
     OutputLockedError,
     PlanMismatchError,
     Terminated,
+    raise_terminated,
 )
 
 log = logging.getLogger("espnet3_prep")
@@ -34,7 +35,7 @@ EXIT_CODES: dict[type[BaseException], int] = {
 def run_app(cfg: DictConfig) -> dict[str, Any] | None:
     """Run the configured action; exits non-zero with a clear message on known errors."""
     action = cfg.action.value if hasattr(cfg.action, "value") else str(cfg.action)
-    signal.signal(signal.SIGTERM, _raise_terminated)
+    signal.signal(signal.SIGTERM, raise_terminated)
     try:
         return _dispatch(cfg, action)
     except tuple(EXIT_CODES) as exc:
@@ -75,7 +76,3 @@ def _dispatch(cfg: DictConfig, action: str) -> dict[str, Any] | None:
     print_summary(stats, str(cfg.output_dir))
     finish_report(str(cfg.output_dir), stats)  # details + output_dir/report.html
     return stats
-
-
-def _raise_terminated(signum: int, frame: object) -> None:
-    raise Terminated()

@@ -146,6 +146,9 @@ def test_scancelled_array_task_is_resubmitted(submitit_env: Any, tmp_path: Path,
     assert "error" not in box, box.get("error")
     assert [r["y"] for r in box["out"]] == expected(60)
     assert committed_shards(work) == [f"{i:05d}" for i in range(12)]
+    # the job stopped at SIGTERM (submitit alone ignores it until SLURM's SIGKILL)
+    victim_log = next((tmp_path / "jobs").glob(f"{victim}_*_log.err")).read_text()
+    assert "SIGTERM: stopped after" in victim_log, victim_log[-2000:]
     print(f"submitit_slurm: run with one scancel took {time.monotonic() - start:.1f} s")
     record("scancel a submitit array task (SIGTERM to the job)", "its shards resubmitted",
            "no item lost or duplicated")
