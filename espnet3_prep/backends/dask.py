@@ -1,7 +1,7 @@
 """Dask backend: a LocalCluster of processes or a dask-jobqueue cluster (SLURM, PBS, ...).
 
-- the env is built once per worker by a worker plugin (``Client.register_plugin``) and is
-  rebuilt automatically on replacement workers;
+- the env is built once per worker by a worker plugin (``Client.register_plugin``), by
+  the worker's first shard, and is rebuilt automatically on replacement workers;
 - shards are submitted as tasks in the runner's order (task priorities; the runner puts
   the costliest first) and Dask balances them over the workers; a
   task lost with its worker is rerun by Dask, and since a shard only counts as done by
@@ -33,7 +33,12 @@ LIVENESS_S = 2.0
 
 
 class EnvPlugin:
-    """Worker plugin that builds the provider's env once per worker process."""
+    """Worker plugin that builds the provider's env once per worker process.
+
+    The env is built by the worker's first shard, in its compute thread, not in
+    :meth:`setup`: ``setup`` runs on the worker's event loop, which a large dataset
+    (seconds to scan) would block, and ``register_plugin`` waits for every worker's
+    ``setup`` before the first shard could even be submitted."""
 
     idempotent = False
 
@@ -44,7 +49,12 @@ class EnvPlugin:
     def setup(self, worker: Any) -> None:
         """Called by the worker when the plugin is registered or the worker starts."""
         limit_threads()
-        self.env = self.setup_fn()
+
+    def get_env(self) -> dict[str, Any]:
+        """This worker's env, built on first use (one compute thread per worker)."""
+        if self.env is None:
+            self.env = self.setup_fn()
+        return self.env
 
     def teardown(self, worker: Any) -> None:
         """Drop the env with the plugin."""
@@ -68,11 +78,12 @@ def run_on_worker(task: ShardTask, plugin_name: str, topic: str) -> ShardResult:
 
     worker = get_worker()
     plugin = worker.plugins.get(plugin_name)
-    if plugin is None or plugin.env is None:
-        raise RuntimeError(f"worker {worker.address} has no env for {plugin_name}")
+    if plugin is None:
+        raise RuntimeError(f"worker {worker.address} has no env plugin {plugin_name}")
+    env = plugin.get_env()
     reporter = _EventReporter(worker, topic)
     try:
-        return run_shard(task, plugin.env, reporter)
+        return run_shard(task, env, reporter)
     finally:
         reporter.flush()
 

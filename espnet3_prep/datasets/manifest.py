@@ -30,6 +30,7 @@ from espnet3_prep.datasets.base import (
     Fingerprint,
     Record,
     decode_line,
+    relative_path,
     require_file,
     string_list,
 )
@@ -140,7 +141,7 @@ def _parse_line(
     if obj.get("audio"):
         audio = os.path.normpath(os.path.join(folder, os.path.expanduser(obj["audio"])))
         try:
-            fingerprint.add_file_stat(os.path.relpath(audio, folder), os.stat(audio))
+            fingerprint.add_file_stat(relative_path(audio, folder), os.stat(audio))
             rec.audio = audio
         except OSError:
             rec.issues.append(ISSUE_AUDIO_NOT_FOUND)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -9,12 +10,22 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 
+def private_copy(config: DictConfig) -> DictConfig:
+    """A deep copy of ``config`` with its flags and schema, ~3x cheaper than
+    ``config.copy()`` (a pickle round trip instead of OmegaConf's node-by-node deepcopy;
+    every env build makes several, on every worker)."""
+    try:
+        return pickle.loads(pickle.dumps(config, pickle.HIGHEST_PROTOCOL))
+    except (pickle.PicklingError, TypeError, AttributeError):  # objects only deepcopy handles
+        return config.copy()
+
+
 def as_config(config: Mapping[str, Any] | DictConfig | None) -> DictConfig:
     """A private DictConfig copy of ``config`` (dict or DictConfig); the caller's is untouched."""
     if config is None:
         return OmegaConf.create({})
     if isinstance(config, DictConfig):
-        return config.copy()
+        return private_copy(config)
     return OmegaConf.create(dict(config))
 
 

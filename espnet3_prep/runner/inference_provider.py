@@ -8,7 +8,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from espnet3_prep.runner.env_provider import EnvironmentProvider
+from espnet3_prep.runner.env_provider import EnvironmentProvider, private_copy
 
 
 class InferenceProvider(EnvironmentProvider):
@@ -59,7 +59,8 @@ class InferenceProvider(EnvironmentProvider):
 
     def make_worker_setup_fn(self) -> Callable[[], dict[str, Any]]:
         """A picklable callable building the same env inside a worker."""
-        return functools.partial(_build_env, type(self), self.config.copy(), dict(self.params))
+        return functools.partial(_build_env, type(self), private_copy(self.config),
+                                 dict(self.params))
 
     def fingerprint(self) -> dict[str, Any]:
         """Provider class, resolved config and params."""
@@ -75,9 +76,9 @@ def _build_env(
     """Build one env (reusing ``dataset`` when given); each builder gets its own copy of the
     config so none can mutate the caller's."""
     if dataset is None:
-        dataset = provider_cls.build_dataset(config.copy())
-    model = provider_cls.build_model(config.copy())
-    extras = provider_cls.build_extras(config.copy())
+        dataset = provider_cls.build_dataset(private_copy(config))
+    model = provider_cls.build_model(private_copy(config))
+    extras = provider_cls.build_extras(private_copy(config))
     both = sorted(set(extras) & (set(params) | {"dataset", "model"}))
     if both:
         raise ValueError(

@@ -11,7 +11,7 @@ import pytest
 from espnet3_prep import get_parallel_config, set_parallel
 from espnet3_prep.errors import ConfigError
 from espnet3_prep.parallel import close_parallel, get_backend
-from tests.runner.toy import ToyProvider, ToyRunner, expected
+from tests.runner.toy import BrokenProvider, ToyProvider, ToyRunner, expected
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +75,28 @@ def test_only_the_latest_env_stays_on_the_workers(dask_local: None) -> None:
         n for n in dask_worker.plugins if n.startswith("espnet3-prep-env-")))
     assert all(len(v) == 1 and second._env_key in v[0] for v in names.values())
     assert [r["y"] for r in first(range(10))] == expected(10)  # rebuilt when needed again
+
+
+def _model_builds() -> int:
+    from tests.runner import toy
+
+    return len(toy.MODEL_BUILDS)
+
+
+def test_env_built_once_per_worker_by_its_first_shard(dask_local: None) -> None:
+    client = get_backend().client
+    before = client.run(_model_builds)
+    out = ToyRunner(ToyProvider({"n": 90}), shard_size=3)(range(90))  # 30 shards
+    after = client.run(_model_builds)
+    used = {r["pid"] for r in out}
+    builds = {pid: after[w] - before[w] for w, pid in client.run(os.getpid).items()}
+    assert all(builds[pid] == 1 for pid in used), builds
+    assert all(count == 0 for pid, count in builds.items() if pid not in used), builds
+
+
+def test_env_build_error_reaches_the_driver(dask_local: None) -> None:
+    runner = ToyRunner(BrokenProvider({"n": 10, "root": "/nowhere"}), shard_size=5)
+    with pytest.raises(FileNotFoundError, match="no corpus at /nowhere"):
+        runner(range(10))
+    assert [r["y"] for r in ToyRunner(ToyProvider({"n": 10}), shard_size=5)(range(10))] == (
+        expected(10))  # the cluster is still usable

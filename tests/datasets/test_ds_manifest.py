@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from espnet3_prep.datasets import build_dataset, check_dataset_config, list_splits
+from espnet3_prep.datasets.base import relative_path
 from espnet3_prep.errors import ConfigError
 from tests.datasets.ds_helpers import write_flac
 
@@ -86,3 +88,12 @@ def test_config_errors(tmp_path: Path) -> None:
         check_dataset_config({"type": "manifest", "path": "a", "paths": {"x": "b"}})
     with pytest.raises(ConfigError, match=r"dataset\.paths\.all: .*nope\.jsonl does not exist"):
         check_dataset_config({"type": "manifest", "path": str(tmp_path / "nope.jsonl")})
+
+
+@pytest.mark.parametrize(("path", "folder"), [
+    ("/data/set/a.flac", "/data/set"), ("/data/set/x/a.flac", "/data/set"),
+    ("/data/a.flac", "/data/set"), ("/data/settle/a.flac", "/data/set"),
+    ("/a.flac", "/"), ("/elsewhere/a.flac", "/data"),
+])
+def test_relative_path_matches_os_relpath(path: str, folder: str) -> None:
+    assert relative_path(path, folder) == os.path.relpath(path, folder)

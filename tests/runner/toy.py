@@ -10,6 +10,9 @@ from omegaconf import DictConfig
 
 from espnet3_prep import BaseRunner, Dropped, InferenceProvider
 
+MODEL_BUILDS: list[int] = []
+"""One entry per ``ToyProvider.build_model`` call in this process (env builds)."""
+
 
 class ToyProvider(InferenceProvider):
     """Dataset of ``cfg.n`` numbered items; the model doubles a number."""
@@ -20,7 +23,16 @@ class ToyProvider(InferenceProvider):
 
     @staticmethod
     def build_model(cfg: DictConfig) -> Any:
+        MODEL_BUILDS.append(int(cfg.n))
         return Doubler()
+
+
+class BrokenProvider(ToyProvider):
+    """Its dataset cannot be built (e.g. a corpus missing on the worker's node)."""
+
+    @staticmethod
+    def build_dataset(cfg: DictConfig) -> list[dict[str, Any]]:
+        raise FileNotFoundError(f"no corpus at {cfg.root}")
 
 
 class Doubler:
