@@ -1,6 +1,6 @@
 """Profile one in-process pipeline run (``parallel=none``) on the benchmark corpus.
 
-Usage: ``.venv/bin/python bench/profile.py [--shard-size 100] [--html out.html]`` (with
+Usage: ``.venv/bin/python bench/profile_run.py [--shard-size 100] [--html out.html]`` (with
 ``PYTHONPATH=<other checkout>`` to profile another version of espnet3_prep). The
 process is warmed up on a few files first; the profile (pyinstrument, 0.5 ms sampling)
 covers one whole ``run_split`` over the corpus: decode, clean, fbank, ark, commit, collect.
