@@ -4,7 +4,7 @@ A :class:`Dataset` is a ``Sequence[dict]`` sorted by ``utt_id`` (Python ``str`` 
 the C locale). It stores its items column-wise (no audio in memory) so it stays small
 and cheap to pickle. Each item dict has the keys
 
-``utt_id, speaker, text, audio, [gender], [segment], [channel], issues, source``
+``utt_id, speaker, text, audio, [gender], [segment, recording], [channel], issues, source``
 
 where ``text``/``audio`` are ``None`` for orphans (audio without transcript, transcript
 without audio), ``issues`` lists dataset-level problems found while scanning (see the
@@ -53,6 +53,8 @@ class Record:
     audio: str | None = None
     gender: str | None = None
     segment: tuple[float, float] | None = None
+    recording: str | None = None
+    """The recording a segment is cut from (its wav.scp id)."""
     channel: int | None = None
     issues: list[str] = field(default_factory=list)
     line: int = 0
@@ -222,6 +224,8 @@ def _extra_fields(rec: Record) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     if rec.segment is not None:
         extra["segment"] = [float(rec.segment[0]), float(rec.segment[1])]
+        if rec.recording is not None:
+            extra["recording"] = rec.recording
     if rec.channel is not None:
         extra["channel"] = int(rec.channel)
     return extra

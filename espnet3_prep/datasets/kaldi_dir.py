@@ -188,7 +188,7 @@ def _segment_records(
             wav = wavs[reco][0]
             rec.issues.extend(wav.issues)
             rec.audio = wav.audio
-        rec.segment = (start, end)
+        rec.segment, rec.recording = (start, end), reco
         recs.setdefault(rec.utt_id, []).append(rec)
     for reco, wav_recs in wavs.items():  # unused recordings and surplus wav.scp lines
         extra = wav_recs if reco not in used else wav_recs[1:]
@@ -228,7 +228,7 @@ def pair_by_id(
                 rec = recs[k]
                 if auds:
                     aud = auds[k] if k < len(auds) else auds[0]
-                    rec.audio, rec.segment = aud.audio, aud.segment
+                    rec.audio, rec.segment, rec.recording = aud.audio, aud.segment, aud.recording
                     rec.issues.extend(i for i in aud.issues if i not in rec.issues)
             else:
                 rec, first = auds[k], recs[0]

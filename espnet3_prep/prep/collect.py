@@ -12,7 +12,7 @@ from espnet3_prep.runner.sinks import DROPPED_FILE, dumps_line, read_jsonl
 from espnet3_prep.shards import ShardStore, atomic_open
 from espnet3_prep.writers.exports import write_exports
 from espnet3_prep.writers.jsonl import iter_results, merge_side_files
-from espnet3_prep.writers.kaldi import KaldiDirWriter
+from espnet3_prep.writers.kaldi import KaldiDirWriter, SegmentedRows
 from espnet3_prep.writers.stats import (
     merge_feat_stats,
     split_stats,
@@ -56,19 +56,27 @@ class _Unsorted(Exception):
 
 
 def _write_rows(split_dir: Path, dirs: list[Path], with_feats: bool) -> None:
-    """Stream rows into the manifest and data dir in one read; Kaldi needs them sorted,
-    so rows out of order abort the (atomic, uncommitted) files and are written sorted."""
-    try:
-        _write_sorted(split_dir, iter_results(dirs), with_feats)
-    except _Unsorted:
-        rows = sorted(iter_results(dirs), key=lambda r: str(r["utt_id"]))
-        _write_sorted(split_dir, iter(rows), with_feats)
+    """Stream rows into the manifest and data dir in one read. Kaldi needs them sorted,
+    so rows out of order abort the (atomic, uncommitted) files and are written sorted;
+    a row cut from a longer recording restarts the data dir with a ``segments`` file."""
+    segmented, in_order = False, True
+    while True:
+        rows = iter_results(dirs) if in_order else iter(
+            sorted(iter_results(dirs), key=lambda r: str(r["utt_id"])))
+        try:
+            _write_sorted(split_dir, rows, with_feats, segmented)
+            return
+        except _Unsorted:
+            in_order = False
+        except SegmentedRows:
+            segmented = True
 
 
-def _write_sorted(split_dir: Path, rows: Iterator[dict[str, Any]], with_feats: bool) -> None:
+def _write_sorted(split_dir: Path, rows: Iterator[dict[str, Any]], with_feats: bool,
+                  segmented: bool) -> None:
     with ExitStack() as stack:
         manifest = stack.enter_context(atomic_open(split_dir / MANIFEST))
-        kaldi = KaldiDirWriter(split_dir, stack, with_feats)
+        kaldi = KaldiDirWriter(split_dir, stack, with_feats, segmented)
         previous = None
         for row in rows:
             key = str(row["utt_id"])

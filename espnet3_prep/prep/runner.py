@@ -41,7 +41,8 @@ class PrepRunner(BaseRunner):
             reason, detail = cleaner.check_audio(checked, wave, sr)
             if reason:
                 return Dropped(checked["utt_id"], reason, detail or "", round(len(wave) / sr, 6))
-        return _manifest_row(checked, wave, sr, model)
+        channel = checked.get("channel", (audio_options or {}).get("channel"))
+        return _manifest_row(checked, wave, sr, model, channel)
 
     @classmethod
     def open_sink(cls, directory: Path | None, options: dict[str, Any]) -> ShardSink:
@@ -91,8 +92,8 @@ def _read_audio(sample: dict[str, Any], target_sr: int | None, options: dict[str
     return wave, sr
 
 
-def _manifest_row(sample: dict[str, Any], wave: np.ndarray, sr: int, model: Any
-                  ) -> dict[str, Any]:
+def _manifest_row(sample: dict[str, Any], wave: np.ndarray, sr: int, model: Any,
+                  channel: int | None = None) -> dict[str, Any]:
     row: dict[str, Any] = {
         "utt_id": sample["utt_id"],
         "speaker": sample.get("speaker"),
@@ -102,8 +103,14 @@ def _manifest_row(sample: dict[str, Any], wave: np.ndarray, sr: int, model: Any
         "sample_rate": int(sr),
         "num_samples": int(len(wave)),
     }
+    if sample.get("gender"):
+        row["gender"] = sample["gender"]
     if sample.get("segment") is not None:
         row["segment"] = list(sample["segment"])
+        if sample.get("recording"):
+            row["recording"] = sample["recording"]
+    if channel is not None:
+        row["channel"] = int(channel)
     if sample.get("speed"):
         row["speed"] = float(sample["speed"])
     if model is not None and getattr(model, "produces_features", True):

@@ -1,7 +1,7 @@
 """Hugging Face ``datasets``: one parquet file per split, ``<split_dir>/hf.parquet``.
 
 Load it with ``datasets.load_dataset("parquet", data_files={"train": ".../hf.parquet"})``
-(works offline). Columns: ``utt_id, audio`` (the file path), ``text, speaker, duration,
+(works offline). Columns: ``utt_id, audio`` (the file path), ``text, speaker, gender, duration,
 sample_rate, num_samples, start, end`` (segment bounds, null for whole files) and, with
 features, ``feats`` (the ``ark:offset`` pointer ``kaldiio.load_mat`` reads), ``num_frames``,
 ``feat_dim``. Feature arrays are not copied into the parquet file: they stay in the arks.
@@ -25,7 +25,7 @@ def schema(with_feats: bool) -> Any:
     import pyarrow as pa
 
     fields = [("utt_id", pa.string()), ("audio", pa.string()), ("text", pa.string()),
-              ("speaker", pa.string()), ("duration", pa.float64()),
+              ("speaker", pa.string()), ("gender", pa.string()), ("duration", pa.float64()),
               ("sample_rate", pa.int32()), ("num_samples", pa.int64()),
               ("start", pa.float64()), ("end", pa.float64())]
     if with_feats:
@@ -37,7 +37,8 @@ def columns(row: dict[str, Any]) -> dict[str, Any]:
     """One manifest row as parquet column values."""
     segment = row.get("segment") or (None, None)
     return {"utt_id": row["utt_id"], "audio": row["audio"], "text": row["text"],
-            "speaker": row.get("speaker"), "duration": row["duration"],
+            "speaker": row.get("speaker"), "gender": row.get("gender"),
+            "duration": row["duration"],
             "sample_rate": row.get("sample_rate"), "num_samples": row.get("num_samples"),
             "start": segment[0], "end": segment[1], "feats": row.get("feats"),
             "num_frames": row.get("num_frames"), "feat_dim": row.get("feat_dim")}

@@ -14,21 +14,40 @@ BASE_FILES = ("wav.scp", "text", "utt2spk", "utt2dur")
 FEATURE_FILES = ("utt2num_frames", "feats.scp")
 
 
-class KaldiDirWriter:
-    """Streams rows (sorted by utt_id) into a Kaldi data dir; spk2utt on close."""
+class SegmentedRows(Exception):
+    """A row cut from a longer recording arrived in a whole-file data dir: rewrite the
+    dir with a ``segments`` file (the files are atomic and not yet committed)."""
 
-    def __init__(self, directory: Path, stack: ExitStack, with_feats: bool) -> None:
+
+class KaldiDirWriter:
+    """Streams rows (sorted by utt_id) into a Kaldi data dir; spk2utt on close.
+
+    Whole-file rows give ``wav.scp`` keyed by utterance. With ``segmented=True`` every
+    row also gets a ``segments`` line and ``wav.scp`` is keyed by recording (written,
+    sorted, at the end): a segment's ``recording`` id (``sp<f>-``-prefixed and its times
+    scaled for speed-perturbed copies, as Kaldi's perturb_data_dir_speed.sh does), or the
+    utterance itself for a whole-file row. ``spk2gender`` is written when rows carry a
+    gender.
+    """
+
+    def __init__(self, directory: Path, stack: ExitStack, with_feats: bool,
+                 segmented: bool = False) -> None:
         self.directory = directory
         names = BASE_FILES + (FEATURE_FILES if with_feats else ())
+        if segmented:
+            names = tuple(n for n in names if n != "wav.scp") + ("segments",)
         self.handles = {name: stack.enter_context(atomic_open(directory / name))
                         for name in names}
+        self.segmented = segmented
+        self.recordings: dict[str, str] = {}
         self.spk2utt: dict[str, list[str]] = defaultdict(list)
+        self.spk2gender: dict[str, str] = {}
 
     def add(self, row: dict[str, Any]) -> None:
         """One kept utterance."""
         utt = row["utt_id"]
         speaker = row.get("speaker") or utt
-        self.handles["wav.scp"].write(f"{utt} {wav_entry(row)}\n")
+        self._add_audio(utt, row)
         self.handles["text"].write(f"{utt} {row['text']}\n")
         self.handles["utt2spk"].write(f"{utt} {speaker}\n")
         self.handles["utt2dur"].write(f"{utt} {row['duration']:.3f}\n")
@@ -36,16 +55,55 @@ class KaldiDirWriter:
             self.handles["feats.scp"].write(f"{utt} {row['feats']}\n")
             self.handles["utt2num_frames"].write(f"{utt} {row['num_frames']}\n")
         self.spk2utt[speaker].append(utt)
+        if row.get("gender"):
+            self.spk2gender[speaker] = str(row["gender"]).lower()
+
+    def _add_audio(self, utt: str, row: dict[str, Any]) -> None:
+        if not self.segmented:
+            if row.get("segment") is not None:
+                raise SegmentedRows(utt)
+            self.handles["wav.scp"].write(f"{utt} {wav_entry(row)}\n")
+            return
+        speed = float(row.get("speed") or 1.0)
+        if row.get("segment") is None:
+            recording, start, end = utt, 0.0, float(row["duration"])
+        else:
+            base = str(row.get("recording") or Path(str(row["audio"])).stem)
+            recording = (f"sp{speed:g}-{base}" if speed != 1.0 else base)
+            start = float(row["segment"][0]) / speed
+            end = start + float(row["duration"])  # what was read, if the file is shorter
+        self.recordings[recording] = wav_entry({**row, "segment": None})
+        self.handles["segments"].write(f"{utt} {recording} {start:.3f} {end:.3f}\n")
 
     def finish(self) -> None:
-        """Write spk2utt (speakers sorted, utterances in utt order)."""
+        """Write spk2utt (speakers sorted, utterances in utt order), and wav.scp by
+        recording and spk2gender when there are any."""
         with atomic_open(self.directory / "spk2utt") as handle:
             for speaker in sorted(self.spk2utt):
                 handle.write(f"{speaker} {' '.join(self.spk2utt[speaker])}\n")
+        if self.segmented:
+            with atomic_open(self.directory / "wav.scp") as handle:
+                for recording in sorted(self.recordings):
+                    handle.write(f"{recording} {self.recordings[recording]}\n")
+        gender_file = self.directory / "spk2gender"
+        if self.spk2gender:
+            with atomic_open(gender_file) as handle:
+                for speaker in sorted(self.spk2gender):
+                    handle.write(f"{speaker} {self.spk2gender[speaker]}\n")
+        elif gender_file.exists():
+            gender_file.unlink()
+        if not self.segmented and (self.directory / "segments").exists():
+            (self.directory / "segments").unlink()
 
 
 def wav_entry(row: dict[str, Any]) -> str:
-    """A wav.scp value: the file, or Kaldi's sox pipe for speed-perturbed copies."""
+    """A wav.scp value: the file, or Kaldi's sox pipe for a picked channel
+    (``remix``, 1-based) and for speed-perturbed copies (``speed``)."""
+    effects = []
+    if row.get("channel") is not None:
+        effects.append(f"remix {int(row['channel']) + 1}")
     if row.get("speed"):
-        return f"sox {row['audio']} -t wav - speed {row['speed']:g} |"
+        effects.append(f"speed {row['speed']:g}")
+    if effects:
+        return f"sox {row['audio']} -t wav - {' '.join(effects)} |"
     return str(row["audio"])

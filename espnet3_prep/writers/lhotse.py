@@ -73,6 +73,8 @@ def supervision(row: Mapping[str, Any], rec_id: str) -> dict[str, Any]:
            "duration": float(row["duration"]), "channel": 0, "text": row["text"]}
     if row.get("speaker"):
         sup["speaker"] = row["speaker"]
+    if row.get("gender"):
+        sup["gender"] = row["gender"]
     return sup
 
 
@@ -105,17 +107,19 @@ def _has_plain_feats(path: Path) -> bool:
 
 
 def _recording_ids(rows: Iterator[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], str]]:
-    """Each row with its recording id (segments of one file share a stem-based id)."""
+    """Each row with its recording id: segments of one file share their ``recording``
+    (the Kaldi wav.scp id) or, without one, an id from the file's stem."""
     by_path: dict[str, str] = {}
+    taken: set[str] = set()
     for row in rows:
         if not row.get("segment"):
             yield row, str(row["utt_id"])
             continue
         audio = str(row["audio"])
         if audio not in by_path:
-            stem = Path(audio).name.split(".")[0]
-            taken = set(by_path.values())
-            by_path[audio] = stem if stem not in taken else f"{stem}-{len(by_path)}"
+            wanted = str(row.get("recording") or Path(audio).name.split(".")[0])
+            by_path[audio] = wanted if wanted not in taken else f"{wanted}-{len(by_path)}"
+            taken.add(by_path[audio])
         yield row, by_path[audio]
 
 

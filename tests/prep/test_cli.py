@@ -30,7 +30,7 @@ def test_outputs_per_split(default_run: Path, mini_root: Path) -> None:
         assert len(rows) == count
         assert [r["utt_id"] for r in rows] == sorted(r["utt_id"] for r in rows)
         assert list(rows[0]) == ["utt_id", "speaker", "text", "audio", "duration",
-                                 "sample_rate", "num_samples", "feats", "num_frames", "feat_dim"]
+                                 "sample_rate", "num_samples", "gender", "feats", "num_frames", "feat_dim"]
         assert all(Path(r["audio"]).is_absolute() and r["feat_dim"] == 80 for r in rows)
         stats = json.loads((split_dir / "stats.json").read_text())
         assert stats["kept"] == count and stats["inputs"] == count

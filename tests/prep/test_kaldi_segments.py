@@ -1,0 +1,75 @@
+"""A Kaldi data dir with ``segments`` in, a valid segmented Kaldi data dir out (with its
+speed-perturbed copies), and speaker genders carried into every output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import lhotse
+import pytest
+import soundfile
+
+from espnet3_prep.datadir.validate import check_data_dir
+from tests.prep.helpers import run_cli
+
+
+def _pairs(path: Path) -> dict[str, str]:
+    return dict(line.split(" ", 1) for line in path.read_text().splitlines())
+
+
+@pytest.fixture
+def segmented_dir(tmp_path: Path, mini_root: Path) -> Path:
+    flacs = [f for f in sorted(mini_root.glob("dev-clean-2/*/*/*.flac"))
+             if soundfile.info(str(f)).duration > 2.5][:2]
+    data = tmp_path / "data" / "set"
+    data.mkdir(parents=True)
+    (data / "wav.scp").write_text(f"r1 {flacs[0]}\nr2 {flacs[1]}\n")
+    (data / "segments").write_text("r1-a r1 0.0 1.0\nr1-b r1 1.0 2.0\nr2-a r2 0.5 1.5\n")
+    (data / "text").write_text("r1-a ONE\nr1-b TWO\nr2-a THREE\n")
+    (data / "utt2spk").write_text("r1-a s1\nr1-b s1\nr2-a s2\n")
+    (data / "spk2gender").write_text("s1 f\ns2 m\n")
+    return data
+
+
+def test_segments_give_a_segmented_data_dir(tmp_path: Path, segmented_dir: Path) -> None:
+    out = tmp_path / "exp"
+    proc = run_cli("dataset=kaldi", f"dataset.path={segmented_dir}", f"output_dir={out}",
+                   "dataset.speed_perturb=[0.9,1.0]", "export=[lhotse]")
+    assert proc.returncode == 0, proc.stderr
+    split = out / "set"
+    assert check_data_dir(split) == []
+    wav = _pairs(split / "wav.scp")
+    assert sorted(wav) == ["r1", "r2", "sp0.9-r1", "sp0.9-r2"]  # recordings, not segments
+    assert wav["sp0.9-r1"].startswith("sox ") and wav["sp0.9-r1"].endswith(" speed 0.9 |")
+    segments = _pairs(split / "segments")
+    assert segments["r1-b"] == "r1 1.000 2.000"
+    assert segments["sp0.9-r1-b"] == "sp0.9-r1 1.111 2.222"  # Kaldi scales the times
+    durations = {k: float(v) for k, v in _pairs(split / "utt2dur").items()}
+    assert durations["r2-a"] == pytest.approx(1.0, abs=1e-3)
+    assert durations["sp0.9-r2-a"] == pytest.approx(1.0 / 0.9, abs=2e-3)
+    assert _pairs(split / "spk2gender") == {"s1": "f", "s2": "m", "sp0.9-s1": "f",
+                                            "sp0.9-s2": "m"}
+    rows = [json.loads(line) for line in (split / "manifest.jsonl").read_text().splitlines()]
+    assert {r["utt_id"]: r["recording"] for r in rows}["r1-a"] == "r1"
+    recordings = lhotse.load_manifest(split / "recordings.jsonl.gz")
+    assert {"r1", "r2"} <= {r.id for r in recordings}
+    supervisions = lhotse.load_manifest(split / "supervisions.jsonl.gz")
+    assert {s.id: s.gender for s in supervisions}["r2-a"] == "m"
+
+
+def test_whole_file_output_has_no_segments_and_picks_channels(tmp_path: Path,
+                                                              mini_root: Path) -> None:
+    out = tmp_path / "exp"
+    proc = run_cli(f"output_dir={out}", "dataset.splits=[dev-clean-2]", "dataset.channel=0")
+    assert proc.returncode == 0, proc.stderr
+    split = out / "dev-clean-2"
+    assert check_data_dir(split) == [] and not (split / "segments").exists()
+    entry = next(iter(_pairs(split / "wav.scp").values()))
+    assert entry.startswith("sox ") and entry.endswith(" -t wav - remix 1 |")
+    table = [line.split("|") for line in (mini_root / "SPEAKERS.TXT").read_text().splitlines()
+             if line.strip() and not line.startswith(";")]
+    sexes = {fields[0].strip(): fields[1].strip().lower() for fields in table}
+    genders = _pairs(split / "spk2gender")
+    assert set(genders) == set(_pairs(split / "spk2utt"))
+    assert genders == {spk: sexes[spk] for spk in genders}
