@@ -3,11 +3,13 @@
 Every failure to decode (missing, corrupt, truncated, unsupported file, segment outside
 the recording, channel out of range) raises :class:`~espnet3_prep.errors.AudioReadError`
 naming the path and the underlying soundfile message; the runner records it as the drop
-reason ``unreadable_audio``.
+reason ``unreadable_audio``. Transient I/O errors (EIO, ESTALE, EMFILE, ...: see
+:data:`TRANSIENT_ERRNOS`) are raised as ``OSError`` instead, for ``runner.retries``.
 """
 
 from __future__ import annotations
 
+import errno
 import math
 from fractions import Fraction
 
@@ -17,6 +19,16 @@ import soundfile as sf
 from espnet3_prep.errors import AudioReadError
 
 _SF_ERRORS = (sf.SoundFileError, RuntimeError, OSError, ValueError, TypeError)
+TRANSIENT_ERRNOS = frozenset({errno.EIO, errno.ESTALE, errno.EAGAIN, errno.EMFILE,
+                              errno.ENFILE, errno.ETIMEDOUT, errno.ENOMEM})
+"""I/O errors a retry may cure (flaky NFS, too many open files): raised as they are, so
+``runner.retries`` retries them and a last failure is recorded in errors.jsonl (and rerun
+by ``runner.retry_failed``) instead of being a permanent ``unreadable_audio`` drop."""
+
+
+def _raise_if_transient(exc: BaseException) -> None:
+    if isinstance(exc, OSError) and exc.errno in TRANSIENT_ERRNOS:
+        raise exc
 INTEGER_SUBTYPES = frozenset({"PCM_S8", "PCM_U8", "PCM_16", "PCM_24", "PCM_32", "ULAW", "ALAW"})
 """libsndfile subtypes whose float decoding is ``int / 2**(bits-1)``: always in [-1, 1]."""
 
@@ -33,6 +45,7 @@ def audio_info(path: str) -> tuple[int, int, int]:
     try:
         info = sf.info(str(path))
     except _SF_ERRORS as exc:
+        _raise_if_transient(exc)
         raise AudioReadError(f"cannot read audio header of {path}: {exc}") from exc
     return int(info.samplerate), int(info.frames), int(info.channels)
 
@@ -93,6 +106,7 @@ def _read_frames(
     except AudioReadError:
         raise
     except _SF_ERRORS as exc:
+        _raise_if_transient(exc)
         raise AudioReadError(f"cannot decode audio {path}: {exc}") from exc
     if data.shape[0] < stop - start:
         raise AudioReadError(

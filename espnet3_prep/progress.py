@@ -79,10 +79,10 @@ class ItemProgress:
             )
 
             self._bar = Progress(TextColumn("{task.description}"), BarColumn(),
-                                 MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+                                 MofNCompleteColumn(), TextColumn("{task.fields[stats]}"),
                                  TimeElapsedColumn(), TimeRemainingColumn(), transient=False)
             self._bar.start()
-            self._task = self._bar.add_task(self.description, total=self.total, rate="")
+            self._task = self._bar.add_task(self.description, total=self.total, stats="")
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -90,11 +90,14 @@ class ItemProgress:
         if self._bar is not None:
             self._bar.stop()
 
+    def rate(self) -> float:
+        """Items per second run in this session (shards resumed as done do not count)."""
+        elapsed = max(time.monotonic() - self.start, 1e-9)
+        return max(self.completed - self.skipped, 0) / elapsed
+
     def status_line(self) -> str:
         """``N/T items, R/s, dropped D, failed F, ETA``."""
-        done, counts = self.completed, self.counts
-        elapsed = max(time.monotonic() - self.start, 1e-9)
-        rate = max(done - self.skipped, 0) / elapsed
+        done, counts, rate = self.completed, self.counts, self.rate()
         eta = (self.total - done) / rate if rate > 0 else float("nan")
         eta_text = f"{eta:.0f}s" if eta == eta else "?"
         return (f"{self.description}: {done}/{self.total} ({rate:.1f}/s, "
@@ -106,7 +109,8 @@ class ItemProgress:
         if self._bar is not None:
             counts = self.counts
             self._bar.update(self._task, completed=self.completed,
-                             rate=f"dropped {counts['dropped']} failed {counts['failed']}")
+                             stats=f"{self.rate():.1f}/s dropped {counts['dropped']} "
+                                   f"failed {counts['failed']}")
             return
         now = time.monotonic()
         if force or now - self._last_log >= LOG_EVERY_S:

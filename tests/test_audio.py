@@ -126,3 +126,26 @@ def test_unreadable_files_raise_audio_read_error(tmp_path: Path, kind: str) -> N
     if kind != "truncated":
         with pytest.raises(AudioReadError):
             audio_info(str(path))
+
+
+def test_transient_io_errors_are_raised_for_retries(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    path = tmp_path / "a.flac"
+    sf.write(path, np.zeros(1600, np.float32), 16000)
+
+    def flaky(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.EIO, "Input/output error", str(path))
+
+    monkeypatch.setattr(sf, "SoundFile", flaky)
+    with pytest.raises(OSError) as caught:  # runner.retries retries OSError
+        load_audio(str(path), target_sr=None)
+    assert not isinstance(caught.value, AudioReadError) and caught.value.errno == errno.EIO
+
+    def missing(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOENT, "No such file", str(path))
+
+    monkeypatch.setattr(sf, "SoundFile", missing)
+    with pytest.raises(AudioReadError):  # permanent: a drop, not a retry
+        load_audio(str(path), target_sr=None)

@@ -56,6 +56,10 @@ def _check_metadata(sample: dict[str, Any], cleaner: Any) -> dict[str, Any] | Dr
     unsafe = validate_id(str(utt_id)) if utt_id is not None else "missing utt_id"
     if unsafe:  # enforced even with cleaner=none: ids become file names and scp keys
         return Dropped(None if utt_id is None else repr(utt_id), "invalid_utt_id", unsafe)
+    if sample.get("speaker") is not None:  # a Kaldi key too (utt2spk, spk2utt)
+        unsafe = validate_id(str(sample["speaker"]), "speaker")
+        if unsafe:
+            return Dropped(utt_id, "invalid_utt_id", unsafe)
     if "duplicate_utt_id" in sample.get("issues", ()):  # a scp key must be unique
         return Dropped(utt_id, "duplicate_utt_id", f"{utt_id} appears again in "
                        f"{sample.get('source', 'the inputs')}; the first one is kept")

@@ -48,7 +48,8 @@ class KaldiDirWriter:
         utt = row["utt_id"]
         speaker = row.get("speaker") or utt
         self._add_audio(utt, row)
-        self.handles["text"].write(f"{utt} {row['text']}\n")
+        text = str(row["text"]).replace("\r", " ").replace("\n", " ")  # one line per utt
+        self.handles["text"].write(f"{utt} {text}\n")
         self.handles["utt2spk"].write(f"{utt} {speaker}\n")
         self.handles["utt2dur"].write(f"{utt} {row['duration']:.3f}\n")
         if "feats" in row and "feats.scp" in self.handles:

@@ -94,7 +94,9 @@ def test_every_input_accounted_for_exactly_once(bad_run: tuple[Path, dict, dict]
         assert got == want, f"{utt}: {got} != {want}"
         record(f"bad input: {utt}", f"{got}", "accounted once; nothing outside output_dir")
     dup = [row for row in dropped if row["reason"] == "duplicate_utt_id"]
-    assert len(dup) == 1 and "first one is kept" in dup[0]["detail"] or dup[0]["detail"]
+    assert len(dup) == 1 and "first one is kept" in dup[0]["detail"], dup
+    record(f"bad input: duplicate {dup[0]['utt_id']}", "duplicate_utt_id (second copy)",
+           "first copy kept; accounted once")
 
 
 def test_dropped_messages_name_the_file_and_fix(bad_run: tuple[Path, dict, dict]) -> None:
@@ -126,6 +128,30 @@ def test_nan_samples_dropped_via_manifest(tmp_path: Path) -> None:
     dropped = [json.loads(x) for x in (out / "all" / "dropped.jsonl").open()]
     assert [(d["utt_id"], d["reason"]) for d in dropped] == [("a-nan", "nan_or_inf_samples")]
     record("bad input: NaN samples (float WAV)", "nan_or_inf_samples", "accounted once")
+
+
+def test_unsafe_speaker_ids_dropped_even_without_cleaner(tmp_path: Path) -> None:
+    from espnet3_prep.datadir.validate import check_data_dir
+
+    sf.write(tmp_path / "ok.wav", _speech(1.0), SR)
+    rows = [{"utt_id": "a", "speaker": "../../evil", "audio": "ok.wav", "text": "X"},
+            {"utt_id": "b", "speaker": "bad spk", "audio": "ok.wav", "text": "Y"},
+            {"utt_id": "c", "speaker": "s1", "audio": "ok.wav", "text": "LINE\nBREAK"}]
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "exp"
+    proc = run_cli("dataset=manifest", f"dataset.path={manifest}", f"output_dir={out}",
+                   "cleaner=none")
+    assert proc.returncode == 0, proc.stderr
+    dropped = [json.loads(x) for x in (out / "all" / "dropped.jsonl").open()]
+    assert [(d["utt_id"], d["reason"]) for d in dropped] == [("a", "invalid_utt_id"),
+                                                             ("b", "invalid_utt_id")]
+    assert "speaker" in dropped[0]["detail"]
+    assert check_data_dir(out / "all") == []
+    assert (out / "all" / "text").read_text() == "c LINE BREAK\n"
+    assert not (tmp_path / "evil").exists()
+    record("unsafe speaker id with cleaner=none", "invalid_utt_id",
+           "Kaldi dir valid; nothing outside output_dir")
 
 
 def test_unwritable_output_dir_fails_before_work(tmp_path: Path) -> None:

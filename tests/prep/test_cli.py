@@ -9,6 +9,7 @@ import kaldiio
 import numpy as np
 import pytest
 
+from tests.matrix import record
 from tests.prep.helpers import output_bytes, run_cli
 
 
@@ -30,7 +31,8 @@ def test_outputs_per_split(default_run: Path, mini_root: Path) -> None:
         assert len(rows) == count
         assert [r["utt_id"] for r in rows] == sorted(r["utt_id"] for r in rows)
         assert list(rows[0]) == ["utt_id", "speaker", "text", "audio", "duration",
-                                 "sample_rate", "num_samples", "gender", "feats", "num_frames", "feat_dim"]
+                                 "sample_rate", "num_samples", "gender", "feats", "num_frames",
+                                 "feat_dim"]
         assert all(Path(r["audio"]).is_absolute() and r["feat_dim"] == 80 for r in rows)
         stats = json.loads((split_dir / "stats.json").read_text())
         assert stats["kept"] == count and stats["inputs"] == count
@@ -103,6 +105,8 @@ def test_changed_config_is_refused_then_rebuilt(default_run: Path, tmp_path: Pat
     assert fresh.returncode == 0, fresh.stderr
     row = json.loads((out / "dev-clean-2" / "manifest.jsonl").open().readline())
     assert row["feat_dim"] == 40
+    record("resume after a config change", "exit 3 naming the change",
+           "nothing mixed; runner.resume=false rebuilds")
 
 
 @pytest.mark.parametrize(("overrides", "needle"), [
@@ -114,6 +118,7 @@ def test_changed_config_is_refused_then_rebuilt(default_run: Path, tmp_path: Pat
     (("runner.on_error=ignore",), "runner.on_error"),
     (("runner._target_=no.such.Runner",), "runner._target_"),
     (("action=explode",), "action"),
+    (("runner.item_timeout_s=-3",), "runner.item_timeout_s must be > 0"),
 ])
 def test_config_mistakes_fail_before_any_work(tmp_path: Path, overrides: tuple[str, ...],
                                               needle: str) -> None:
