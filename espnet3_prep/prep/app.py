@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig
@@ -36,22 +37,39 @@ def run_app(cfg: DictConfig) -> dict[str, Any] | None:
     """Run the configured action; exits non-zero with a clear message on known errors."""
     action = cfg.action.value if hasattr(cfg.action, "value") else str(cfg.action)
     signal.signal(signal.SIGTERM, raise_terminated)
+    from espnet3_prep.prep.sweep import clear_failure, in_multirun
+
+    if in_multirun():
+        clear_failure(Path(str(cfg.output_dir)))
     try:
         return _dispatch(cfg, action)
     except tuple(EXIT_CODES) as exc:
         log.error("%s", exc)
         print(f"espnet3-prep: error: {exc}", file=sys.stderr)
-        sys.exit(EXIT_CODES[type(exc)])
+        _exit(cfg, EXIT_CODES[type(exc)], str(exc))
     except KeyboardInterrupt as exc:
         name = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
         print(f"espnet3-prep: {name}; finished shards are kept — rerun the same command "
               "to resume", file=sys.stderr)
         sys.exit(143 if isinstance(exc, Terminated) else 130)
     except OSError as exc:
-        print(f"espnet3-prep: error: {exc.strerror or exc} ({exc.filename or 'no file'}). "
-              "Finished shards are kept and nothing half-written counts as done; fix the "
-              "problem (disk space, permissions) and rerun the same command", file=sys.stderr)
-        sys.exit(7)
+        message = (f"{exc.strerror or exc} ({exc.filename or 'no file'}). Finished shards "
+                   "are kept and nothing half-written counts as done; fix the problem (disk "
+                   "space, permissions) and rerun the same command")
+        print(f"espnet3-prep: error: {message}", file=sys.stderr)
+        _exit(cfg, 7, message)
+    return None
+
+
+def _exit(cfg: DictConfig, code: int, message: str) -> None:
+    """Exit with ``code``; a sweep point records its failure instead, so the other points
+    still run and the sweep summary lists it (the sweep then exits non-zero)."""
+    from espnet3_prep.prep.sweep import in_multirun, record_failure
+
+    if in_multirun():
+        record_failure(Path(str(cfg.output_dir)), code, message)
+        return
+    sys.exit(code)
 
 
 def _dispatch(cfg: DictConfig, action: str) -> dict[str, Any] | None:

@@ -10,7 +10,8 @@ resumes its finished shards like a single run does.
 
 :class:`SweepSummary` (a Hydra callback) reads every job's ``stats.json`` when the sweep
 ends, prints a table and writes ``sweep_summary.md`` / ``sweep_summary.json`` into the
-sweep dir.
+sweep dir. A failing point records ``FAILED.json`` (exit code, message) instead of
+exiting, so the other points run; the summary lists it and the sweep exits non-zero.
 """
 
 from __future__ import annotations
@@ -55,6 +56,23 @@ def job_config(cfg: DictConfig) -> DictConfig:
     return copy
 
 
+FAILED_FILE = "FAILED.json"
+"""Written into a sweep point's folder when it fails (exit code and message)."""
+
+
+def record_failure(job_dir: Path, code: int, message: str) -> None:
+    """Mark this sweep point as failed (read by the sweep summary)."""
+    from espnet3_prep.shards import atomic_write_json
+
+    job_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(job_dir / FAILED_FILE, {"exit_code": code, "error": message})
+
+
+def clear_failure(job_dir: Path) -> None:
+    """Forget an earlier failure of this sweep point (it is being run again)."""
+    (job_dir / FAILED_FILE).unlink(missing_ok=True)
+
+
 class SweepSummary(Callback):
     """Prints and writes the per-job table of a multirun (``on_multirun_end``)."""
 
@@ -76,3 +94,8 @@ class SweepSummary(Callback):
             return
         print_table(rows, sweep_dir)
         write_summary(rows, sweep_dir)
+        failed = [row for row in rows if row.get("status") == "failed"]
+        if failed:
+            log.error("%d of %d sweep point(s) failed: %s", len(failed), len(rows),
+                      ", ".join(row["job"] for row in failed))
+            raise SystemExit(max(int(row.get("exit_code") or 1) for row in failed))

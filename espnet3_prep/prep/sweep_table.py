@@ -11,6 +11,7 @@ from omegaconf import OmegaConf
 from rich.console import Console
 from rich.table import Table
 
+from espnet3_prep.prep.sweep import FAILED_FILE
 from espnet3_prep.shards import atomic_open, atomic_write_json
 
 SUMMARY_MD = "sweep_summary.md"
@@ -35,6 +36,12 @@ def sweep_rows(sweep_dir: Path, since: float = 0.0) -> list[dict[str, Any]]:
     for job in job_dirs(sweep_dir, since):
         overrides = [str(o) for o in OmegaConf.load(job / ".hydra" / "overrides.yaml")]
         stats_files = sorted(job.glob("*/stats.json"))
+        failure = job / FAILED_FILE
+        if failure.exists():
+            info = json.loads(failure.read_text(encoding="utf-8"))
+            rows.append({"job": job.name, "overrides": overrides, "status": "failed",
+                         "output_dir": str(job), **info})
+            continue
         if not stats_files:
             rows.append({"job": job.name, "overrides": overrides, "status": "missing",
                          "output_dir": str(job)})
@@ -58,6 +65,9 @@ def _feat_dim(path: Path) -> int | None:
 
 def _cells(row: dict[str, Any]) -> list[str]:
     """The table cells of one row, formatted like the run summary."""
+    if row.get("status") == "failed":
+        return [row["job"], "-", f"FAILED (exit {row.get('exit_code')}): {row.get('error')}",
+                *[""] * (len(COLUMNS) - 3)]
     if row.get("status") != "ok":
         return [row["job"], "-", "missing stats.json (job failed?)", *[""] * (len(COLUMNS) - 3)]
     reasons = row.get("drop_reasons") or {}

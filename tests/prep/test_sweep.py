@@ -92,3 +92,20 @@ def test_submitit_slurm_launcher_on_the_local_cluster(tmp_path: Path) -> None:
         ("feature.num_mel_bins=40", 12, 40), ("feature.num_mel_bins=80", 12, 80)]
     logs = list((tmp_path / "multirun" / ".submitit").glob("*/*_log.out"))
     assert logs, "submitit_slurm left no job logs"
+
+
+def test_a_failing_point_does_not_stop_the_sweep(tmp_path: Path) -> None:
+    out = tmp_path / "exp"
+    proc = run_cli("-m", f"output_dir={out}", "dataset.splits=[dev-clean-2]",
+                   "feature.num_mel_bins=0,40")
+    assert proc.returncode == 2, proc.stderr  # the failing point's exit code
+    summary = json.loads((out / "multirun" / "sweep_summary.json").read_text())
+    rows = {row["job"]: row for row in summary["jobs"]}
+    assert rows["feature.num_mel_bins=40"]["status"] == "ok"
+    failed = rows["feature.num_mel_bins=0"]
+    assert failed["status"] == "failed" and failed["exit_code"] == 2
+    assert "num_mel_bins" in failed["error"]
+    assert "FAILED (exit 2)" in (out / "multirun" / "sweep_summary.md").read_text()
+    again = run_cli("-m", f"output_dir={out}", "dataset.splits=[dev-clean-2]",
+                    "feature.num_mel_bins=40")  # a rerun that succeeds forgets the failure
+    assert again.returncode == 0, again.stderr
