@@ -16,7 +16,7 @@ from fractions import Fraction
 import numpy as np
 import soundfile as sf
 
-from espnet3_prep.errors import AudioReadError
+from espnet3_prep.errors import AudioReadError, ChannelOutOfRange
 
 _SF_ERRORS = (sf.SoundFileError, RuntimeError, OSError, ValueError, TypeError)
 TRANSIENT_ERRNOS = frozenset({errno.EIO, errno.ESTALE, errno.EAGAIN, errno.EMFILE,
@@ -96,7 +96,7 @@ def _read_frames(
             subtype = str(handle.subtype)
             start, stop = _segment_frames(path, segment, sr, frames)
             if channel is not None and not 0 <= channel < channels:
-                raise AudioReadError(
+                raise ChannelOutOfRange(
                     f"{path}: channel {channel} requested but the file has {channels} "
                     f"channel(s) (valid: 0..{channels - 1})"
                 )

@@ -22,6 +22,10 @@ class OutputLockedError(RuntimeError):
     """Another live run holds the output directory."""
 
 
+class ChannelOutOfRange(AudioReadError):
+    """``dataset.channel`` (or an item's channel) names a channel the file does not have."""
+
+
 class ItemError(Exception):
     """An item failed; carries a short traceback excerpt for errors.jsonl."""
 

@@ -37,10 +37,16 @@ class Presence(TextStep):
         source = sample.get("source")
         if self.require_audio and sample.get("audio") is None:
             if ISSUE_AUDIO_NOT_FOUND in sample.get("issues", ()):
-                return None, MISSING_AUDIO, f"audio file not found: {source}"
-            return None, MISSING_AUDIO, f"transcript without audio file ({source})"
+                return None, MISSING_AUDIO, (
+                    f"audio file not found: the path on {source} does not exist — restore "
+                    "the file (incomplete download or copy?) or fix the path")
+            return None, MISSING_AUDIO, (
+                f"transcript without audio file ({source}) — restore the audio file or "
+                "remove the transcript line")
         if self.require_transcript and sample.get("text") is None:
-            return None, MISSING_TRANSCRIPT, f"audio without transcript line ({source})"
+            return None, MISSING_TRANSCRIPT, (
+                f"audio without transcript line ({source}) — add '<utt_id> <TEXT>' to the "
+                "transcript or remove the audio file")
         return sample, None, None
 
 

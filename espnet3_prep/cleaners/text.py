@@ -34,7 +34,8 @@ class NonUtf8(TextStep):
         if ISSUE_NON_UTF8 in sample.get("issues", ()):
             return None, NON_UTF8_TRANSCRIPT, (
                 f"transcript is not valid UTF-8 ({sample.get('source')}); decoded as "
-                f"{sample.get('text')!r}"
+                f"{sample.get('text')!r} — re-encode the file as UTF-8 (e.g. iconv -f "
+                "latin1 -t utf-8), or drop the non_utf8 step from cleaner.steps to keep it"
             )
         return sample, None, None
 

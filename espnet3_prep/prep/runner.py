@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from espnet3_prep.errors import AudioReadError
+from espnet3_prep.errors import AudioReadError, ChannelOutOfRange
 from espnet3_prep.ids import validate_id
 from espnet3_prep.runner.base_runner import BaseRunner
 from espnet3_prep.runner.sinks import Dropped, ShardSink
@@ -85,6 +85,9 @@ def _read_audio(sample: dict[str, Any], target_sr: int | None, options: dict[str
                               resample=options.get("resample", True),
                               channel=sample.get("channel", options.get("channel")),
                               segment=sample.get("segment"))
+    except ChannelOutOfRange as exc:
+        return Dropped(utt_id, "unreadable_audio", f"{exc} — set dataset.channel to a valid "
+                       "index, or null to average all channels")
     except AudioReadError as exc:
         return Dropped(utt_id, "unreadable_audio",
                        f"{exc} — re-download or remove this file, or exclude the utterance")

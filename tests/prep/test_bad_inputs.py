@@ -104,6 +104,21 @@ def test_dropped_messages_name_the_file_and_fix(bad_run: tuple[Path, dict, dict]
     rows = {json.loads(x)["utt_id"]: json.loads(x) for x in (split_dir / "dropped.jsonl").open()}
     corrupt = rows["100-200-0001"]["detail"]
     assert "100-200-0001.flac" in corrupt and "re-download or remove" in corrupt
+    fixes = {"missing_transcript": "add '<utt_id> <TEXT>'", "missing_audio": "restore the",
+             "non_utf8_transcript": "re-encode the file as UTF-8"}
+    for row in rows.values():
+        if row["reason"] in fixes:
+            assert fixes[row["reason"]] in row["detail"], row
+    assert {row["reason"] for row in rows.values()} >= set(fixes)
+
+
+def test_channel_out_of_range_names_the_config_key(tmp_path: Path, mini_root: Path) -> None:
+    out = tmp_path / "exp"
+    proc = run_cli(f"output_dir={out}", "dataset.splits=[dev-clean-2]", "dataset.channel=1")
+    assert proc.returncode == 0, proc.stderr
+    dropped = [json.loads(x) for x in (out / "dev-clean-2" / "dropped.jsonl").open()]
+    assert dropped and all("set dataset.channel to a valid index" in d["detail"]
+                           for d in dropped)
 
 
 def test_resampled_and_downmixed_files_are_kept(bad_run: tuple[Path, dict, dict]) -> None:
