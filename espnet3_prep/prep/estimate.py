@@ -70,9 +70,10 @@ def estimate(cfg: DictConfig, dataset: Any, hours: float) -> dict[str, Any]:
         key = seen["key_bytes"] / seen["files"]
         sizes[f"feats ark (float32, dim {seen['dim']})"] = int(
             frames * seen["dim"] * 4 + n * (key + ARK_HEADER))
-    for name in cfg.get("export") or []:
-        if name in EXPORT_FACTOR:
-            sizes[f"export {name}"] = int(EXPORT_FACTOR[name] * per_item * n)
+    selected = set(cfg.get("export") or [])
+    for name, factor in EXPORT_FACTOR.items():  # every format, so users can choose
+        label = f"export {name}" if name in selected else f"export {name} (with export=[{name}])"
+        sizes[label] = int(factor * per_item * n)
     workers = max(1, int(cfg.parallel.get("n_workers") or 1))
     cost = seen["compute"] / seen["seconds"]  # compute seconds per audio second
     return {"timed": seen["files"], "sizes": sizes, "cost": cost, "workers": workers,

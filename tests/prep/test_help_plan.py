@@ -36,7 +36,9 @@ def test_plan_estimates_sizes_and_eta_without_writing(tmp_path: Path) -> None:
     assert "dev-clean-2: 12 items" in proc.stdout
     assert re.search(r"ETA ~\d+s on 1 worker\(s\) \(\d+x real time per worker, timed on 5",
                      proc.stdout)
-    assert "expected manifest + Kaldi text" in proc.stdout and "export lhotse" in proc.stdout
+    assert "expected manifest + Kaldi text" in proc.stdout
+    assert "expected export lhotse: ~" in proc.stdout  # selected
+    assert "expected export hf (with export=[hf]): ~" in proc.stdout  # every format shown
     dim, value, unit = SIZE.search(proc.stdout).groups()
     assert dim == "80"
     assert not list(tmp_path.glob("**/*.ark")) and not list(tmp_path.glob("**/manifest.jsonl"))
