@@ -100,3 +100,18 @@ def test_env_build_error_reaches_the_driver(dask_local: None) -> None:
         runner(range(10))
     assert [r["y"] for r in ToyRunner(ToyProvider({"n": 10}), shard_size=5)(range(10))] == (
         expected(10))  # the cluster is still usable
+
+
+def _thread_settings() -> dict:
+    from threadpoolctl import threadpool_info
+
+    return {"omp": os.environ.get("OMP_NUM_THREADS"),
+            "pools": sorted({pool["num_threads"] for pool in threadpool_info()})}
+
+
+def test_one_compute_thread_per_worker(dask_local: None) -> None:
+    ToyRunner(ToyProvider({"n": 10}), shard_size=5)(range(10))
+    client = get_backend().client
+    settings = client.run(_thread_settings)
+    assert settings and all(s == {"omp": "1", "pools": [1]} for s in settings.values()), settings
+    assert all(w["nthreads"] == 1 for w in client.scheduler_info()["workers"].values())
