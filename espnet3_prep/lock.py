@@ -21,6 +21,9 @@ from espnet3_prep.shards import read_json_object
 
 log = logging.getLogger(__name__)
 LOCK_NAME = ".lock"
+ACQUIRE_ATTEMPTS = 20
+GUARD_STALE_S = 10.0
+"""A takeover guard older than this was left by a run that died while taking over."""
 
 
 def _pid_alive(pid: int) -> bool:
@@ -45,7 +48,7 @@ class OutputLock:
     def acquire(self) -> None:
         """Take the lock or raise :class:`OutputLockedError` naming the holder."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        for _ in range(3):
+        for _ in range(ACQUIRE_ATTEMPTS):
             try:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
@@ -61,9 +64,7 @@ class OutputLock:
         holder = self._read_holder()
         pid, host = holder.get("pid"), holder.get("host")
         if host == self.owner["host"] and isinstance(pid, int) and not _pid_alive(pid):
-            log.warning("taking over stale lock %s from dead pid %s", self.path, pid)
-            with contextlib.suppress(FileNotFoundError):
-                self.path.unlink()
+            self._take_over(pid)
             return
         if not holder:  # being written right now, or empty: treat as held
             time.sleep(0.1)
@@ -73,6 +74,28 @@ class OutputLock:
             f"{host}, started {holder.get('started', '?')}). Wait for it, or choose another "
             f"output_dir=...; if that run is dead, delete {self.path}"
         )
+
+    def _take_over(self, dead_pid: int) -> None:
+        """Remove the dead run's lock under a short-lived guard file, so two runs taking
+        over at once cannot both win (the second would otherwise delete the first's new
+        lock); the caller then competes for the lock with ``O_EXCL`` as usual."""
+        guard = self.path.with_name(self.path.name + ".takeover")
+        try:
+            fd = os.open(guard, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            with contextlib.suppress(FileNotFoundError):
+                if time.time() - guard.stat().st_mtime > GUARD_STALE_S:  # its taker died
+                    guard.unlink()
+            time.sleep(0.05)
+            return
+        try:
+            if self._read_holder().get("pid") == dead_pid:  # still the dead run's lock
+                log.warning("taking over stale lock %s from dead pid %s", self.path, dead_pid)
+                with contextlib.suppress(FileNotFoundError):
+                    self.path.unlink()
+        finally:
+            os.close(fd)
+            guard.unlink()
 
     def _read_holder(self) -> dict[str, Any]:
         return read_json_object(self.path) or {}
