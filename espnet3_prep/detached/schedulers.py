@@ -142,7 +142,9 @@ def _local_state(record: dict[str, Any]) -> JobState:
 
 def job_object(env: str, options: dict[str, Any], job_name: str, log_dir: Path) -> Any:
     """A dask-jobqueue job of ``env`` built from ``parallel.options`` (for its header)."""
-    import dask_jobqueue
+    from espnet3_prep.parallel.dask_jobqueue_import import import_dask_jobqueue
+
+    dask_jobqueue = import_dask_jobqueue()
     from dask_jobqueue.core import Job
 
     job_cls = getattr(dask_jobqueue, JOBQUEUE_CLASSES[env]).job_cls

@@ -96,8 +96,9 @@ def jobqueue_kwargs(env: str, options: dict[str, Any], run_name: str) -> dict[st
 
 
 def _jobqueue_cluster(env: str, options: dict[str, Any], run_name: str) -> Any:
-    import dask_jobqueue
+    from espnet3_prep.parallel.dask_jobqueue_import import import_dask_jobqueue
 
+    dask_jobqueue = import_dask_jobqueue()
     cluster_cls = getattr(dask_jobqueue, JOBQUEUE_CLASSES[env])
     kwargs = jobqueue_kwargs(env, options, run_name)
     kwargs["scheduler_options"] = {"dashboard_address": ":0",

@@ -75,7 +75,9 @@ def check_options(env: str, options: dict[str, Any]) -> None:
 
 def jobqueue_option_names(env: str) -> set[str]:
     """Keyword arguments accepted by a dask-jobqueue cluster class and its job class."""
-    import dask_jobqueue
+    from espnet3_prep.parallel.dask_jobqueue_import import import_dask_jobqueue
+
+    dask_jobqueue = import_dask_jobqueue()
     from dask_jobqueue.core import Job, JobQueueCluster
 
     cluster_cls = getattr(dask_jobqueue, JOBQUEUE_CLASSES[env])

@@ -37,6 +37,7 @@ def run_app(cfg: DictConfig) -> dict[str, Any] | None:
     """Run the configured action; exits non-zero with a clear message on known errors."""
     action = cfg.action.value if hasattr(cfg.action, "value") else str(cfg.action)
     signal.signal(signal.SIGTERM, raise_terminated)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C -> exit 130 + hint
     from espnet3_prep.prep.sweep import clear_failure, in_multirun
 
     if in_multirun():

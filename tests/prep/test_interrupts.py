@@ -116,3 +116,19 @@ def test_stale_lock_from_dead_process_is_taken_over(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "stale lock" in proc.stderr and not (out / ".lock").exists()
     record("stale lock (dead pid)", "taken over with a warning", "run completes")
+
+
+@pytest.mark.slurm
+def test_ctrl_c_on_a_slurm_cluster_exits_130_and_cancels_its_jobs(tmp_path: Path,
+                                                                   reference: dict) -> None:
+    """dask_jobqueue replaces the SIGINT handler on import (exit 0 on Ctrl-C); ours wins."""
+    out = tmp_path / "exp"
+    proc = _interrupt_then_resume(out, signal.SIGINT, "parallel=slurm", "parallel.n_workers=2",
+                                  "parallel.worker_timeout_s=60")
+    assert proc.returncode == 130
+    assert output_bytes(out) == reference
+    queued = subprocess.run(["squeue", "-h", "-n", "espnet3-prep-mini_librispeech", "-o",
+                             "%i %T"], capture_output=True, text=True, timeout=10).stdout
+    assert not queued.strip(), f"jobs left in the queue after Ctrl-C and rerun: {queued}"
+    record("SIGINT driver mid-run (Dask on SLURM)", "exit 130; jobs cancelled; rerun ok",
+           "done shards kept, byte-identical after rerun")
