@@ -114,7 +114,8 @@ def status_all(cfg: DictConfig) -> dict[str, dict[str, Any]]:
     elif counts["running"] or counts["pending"]:
         print(f"jobs are still working; check again with: {command('status')}")
     elif any(r["planned"] for r in reports.values()):
-        print(f"every shard is done; merge them with: {command('collect')}")
+        print("every shard is done; merge them with: "
+              f"{command('collect', _submitted_argv(reports))}")
     return reports
 
 
@@ -170,9 +171,16 @@ def _checked_report(cfg: DictConfig, runner: Any, n_items: int, split_dir: Path
             raise PlanMismatchError(
                 f"{split_dir} holds shards of a different plan than this command describes; "
                 f"refusing to merge them.\nWhat changed:\n  {changes}\nFix: collect with the "
-                "overrides used at submission, or resubmit with runner.resume=false (or a "
+                "overrides used at submission"
+                f"{_submission_hint(split_dir)}, or resubmit with runner.resume=false (or a "
                 "new output_dir=...)")
     return store_status(split_dir)
+
+
+def _submission_hint(split_dir: Path) -> str:
+    """``: <the collect command of the recorded submission>`` when one was recorded."""
+    argv = _submitted_argv({"split": {"store": split_dir}})
+    return f":\n  {command('collect', argv)}\n" if argv else ""
 
 
 def _missing_message(incomplete: dict[str, dict[str, Any]]) -> str:

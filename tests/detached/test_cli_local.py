@@ -6,6 +6,7 @@ is gone (its results file truncated) is never merged and is the only one resubmi
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 from tests.detached.conftest import SHARD_SIZE, book, wait_for
@@ -39,7 +40,11 @@ def test_local_detached_jobs_end_to_end(tmp_path: Path, sync_reference: dict[str
     sync = run_cli("output_dir=exp", SHARD_SIZE, SLOW, cwd=tmp_path)  # would clean temp dirs
     assert sync.returncode == 2 and "still queued or running" in sync.stderr, sync.stderr
     wait_for(lambda: "every shard is done" in _status(tmp_path), 90, "all shards done")
-    collect = run_cli("output_dir=exp", SHARD_SIZE, SLOW, "action=collect", cwd=tmp_path)
+    hint = _status(tmp_path).split("merge them with: ")[1].splitlines()[0]
+    assert SHARD_SIZE in hint and SLOW in hint  # the submission's overrides, not status's
+    bare = run_cli("output_dir=exp", "action=collect", cwd=tmp_path)
+    assert bare.returncode == 3 and hint in bare.stderr, bare.stderr  # refused, names the fix
+    collect = run_cli(*shlex.split(hint)[1:], cwd=tmp_path)
     assert collect.returncode == 0, collect.stderr
     assert output_bytes(out) == sync_reference
 
