@@ -85,6 +85,9 @@ def jobqueue_kwargs(env: str, options: dict[str, Any], run_name: str) -> dict[st
         kwargs.setdefault("walltime", WALLTIME[env])
     if env == "htcondor":
         kwargs.setdefault("disk", "4GB")  # HTCondorCluster requires a disk request
+        extra = dict(kwargs.get("job_extra_directives") or {})
+        extra.setdefault("batch_name", run_name)  # condor_q groups jobs by it (the job name)
+        kwargs["job_extra_directives"] = extra
     kwargs.setdefault("job_name", run_name)
     log_dir = Path(kwargs.get("log_directory") or Path("exp") / "parallel_logs").absolute()
     log_dir.mkdir(parents=True, exist_ok=True)

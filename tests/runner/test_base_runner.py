@@ -108,3 +108,13 @@ def test_non_json_result_is_an_item_error_in_persistent_mode(tmp_path: Path) -> 
     assert runner.last_outcome.counts["failed"] == 1
     line = (tmp_path / "shards" / "00000" / "errors.jsonl").read_text()
     assert "not JSON-serializable" in line
+
+
+def test_env_key_given_by_extras_and_params_is_a_clear_error() -> None:
+    from tests.runner.toy import ExtrasProvider
+
+    with pytest.raises(ValueError, match=r"env keys \['offset'\] are given both by "
+                       r"ExtrasProvider.build_extras\(\) and as params"):
+        ExtrasProvider({"n": 3}, params={"offset": 1}).build_env_local()
+    env = ExtrasProvider({"n": 3}).build_env_local()
+    assert env["offset"] == 5 and len(env["dataset"]) == 3

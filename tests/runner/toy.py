@@ -27,6 +27,14 @@ class ToyProvider(InferenceProvider):
         return Doubler()
 
 
+class ExtrasProvider(ToyProvider):
+    """Adds ``offset`` to the env through ``build_extras``."""
+
+    @staticmethod
+    def build_extras(cfg: DictConfig) -> dict[str, Any]:
+        return {"offset": 5}
+
+
 class BrokenProvider(ToyProvider):
     """Its dataset cannot be built (e.g. a corpus missing on the worker's node)."""
 
