@@ -17,6 +17,7 @@ import inspect
 import os
 import re
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -172,6 +173,30 @@ def render_script(job: Any, options: dict[str, Any], request: JobRequest, cwd: s
     python = str(options.get("python") or sys.executable)
     lines.append("exec " + shlex.join(worker_command(python, request.specs)))
     return "\n".join(lines) + "\n"
+
+
+def describe_detached(config: dict[str, Any], split_dir: Path, shards: list[int]) -> str:
+    """What ``runner.async_mode=true`` would submit for the first job of a split (for
+    ``action=plan``): the batch script itself for script schedulers."""
+    kind = kind_for(config["env"])
+    layout = JobsLayout.of(split_dir)
+    name = "job-00000"
+    request = JobRequest(name, shards, [layout.spec_path(s) for s in shards],
+                         layout.log_path(name))
+    command = shlex.join(worker_command(sys.executable, request.specs))
+    if kind not in SCRIPT_ENVS:
+        return (f"detached jobs ({kind}): each runs `{command}`, logs in "
+                f"{layout.root / 'logs'}")
+    options = dict(config.get("options") or {})
+    new_dirs = [d for d in (split_dir, layout.root) if not d.exists()]
+    try:  # the job class creates its log folder: a plan must leave nothing behind
+        job = job_object(kind, options, scheduler_job_name(config), layout.root / "logs")
+        script = render_script(job, options, request, os.getcwd())
+    finally:
+        for folder in reversed(new_dirs):
+            shutil.rmtree(folder, ignore_errors=True)
+    return (f"detached {kind} jobs, submitted with `{job.submit_command}`; the first "
+            f"({name}, shards {shards}) would be {layout.script_path(name)}:\n{script}")
 
 
 def _submit_script(env: str, config: dict[str, Any], request: JobRequest,

@@ -30,7 +30,16 @@ def print_plan(cfg: DictConfig) -> list[dict[str, Any]]:
               f"(from {row['sampled']} sampled headers), {row['shards']} shards of "
               f"<= {row['shard_size']} -> {output_dir / row['split']}")
         print("\n".join(describe(row["estimate"])))
-    backend = make_backend(normalize_parallel_config(parallel_config(cfg, output_dir)))
+    parallel = normalize_parallel_config(parallel_config(cfg, output_dir))
+    if cfg.runner.async_mode and rows:
+        from espnet3_prep.detached.schedulers import describe_detached
+
+        first = rows[0]
+        per_job = -(-first["shards"] // max(1, int(parallel.get("n_workers") or 1)))
+        print(describe_detached(parallel, output_dir / first["split"],
+                                list(range(min(per_job, first["shards"])))))
+        return rows
+    backend = make_backend(parallel)
     try:
         print(backend.describe())
     finally:

@@ -59,3 +59,14 @@ def test_shell_completion_completes_config_keys() -> None:
                                                     COMP_POINT="24"))
     assert proc.returncode == 0, proc.stderr
     assert "feature.num_mel_bins=" in proc.stdout.split()
+
+
+def test_plan_in_async_mode_prints_the_detached_job_script(tmp_path: Path) -> None:
+    proc = run_cli(f"output_dir={tmp_path}", "action=plan", "dataset.splits=[dev-clean-2]",
+                   "parallel=slurm", "runner.async_mode=true", "runner.shard_size=5",
+                   "parallel.n_workers=2")
+    assert proc.returncode == 0, proc.stderr
+    assert "#SBATCH -J espnet3-prep-mini_librispeech-async" in proc.stdout
+    assert "-m espnet3_prep.worker" in proc.stdout and "distributed.cli" not in proc.stdout
+    assert f"{tmp_path}/dev-clean-2/jobs/specs/00000.json" in proc.stdout
+    assert not (tmp_path / "dev-clean-2" / "jobs").exists()  # nothing written or submitted
