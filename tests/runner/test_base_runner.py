@@ -118,3 +118,11 @@ def test_env_key_given_by_extras_and_params_is_a_clear_error() -> None:
         ExtrasProvider({"n": 3}, params={"offset": 1}).build_env_local()
     env = ExtrasProvider({"n": 3}).build_env_local()
     assert env["offset"] == 5 and len(env["dataset"]) == 3
+
+
+def test_max_failures_as_a_fraction_of_the_items_seen() -> None:
+    # ToyRunner fails exactly one item (x == 5); the budget is a fraction of the items of
+    # the shards finished so far (shards of 4: 1 failure in the first 8 items)
+    ToyRunner(ToyProvider({"n": 20}), max_failures=0.2, shard_size=4)(range(20))  # 1 <= 1.6
+    with pytest.raises(FailureBudgetExceeded, match=r"1 items failed \(runner.max_failures=0.1"):
+        ToyRunner(ToyProvider({"n": 20}), max_failures=0.1, shard_size=4)(range(8))  # 1 > 0.8
