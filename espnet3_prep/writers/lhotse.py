@@ -68,8 +68,9 @@ def with_speed(rec: dict[str, Any], factor: float) -> dict[str, Any]:
 def supervision(row: Mapping[str, Any], rec_id: str) -> dict[str, Any]:
     """A lhotse ``SupervisionSegment`` dict for one kept utterance."""
     segment = row.get("segment")
+    speed = float(row.get("speed") or 1.0)  # a perturbed recording's time runs 1/speed
     sup = {"id": row["utt_id"], "recording_id": rec_id,
-           "start": float(segment[0]) if segment else 0.0,
+           "start": float(segment[0]) / speed if segment else 0.0,
            "duration": float(row["duration"]), "channel": 0, "text": row["text"]}
     if row.get("speaker"):
         sup["speaker"] = row["speaker"]
@@ -109,18 +110,20 @@ def _has_plain_feats(path: Path) -> bool:
 def _recording_ids(rows: Iterator[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], str]]:
     """Each row with its recording id: segments of one file share their ``recording``
     (the Kaldi wav.scp id) or, without one, an id from the file's stem."""
-    by_path: dict[str, str] = {}
+    by_path: dict[tuple[str, float], str] = {}
     taken: set[str] = set()
     for row in rows:
         if not row.get("segment"):
             yield row, str(row["utt_id"])
             continue
-        audio = str(row["audio"])
-        if audio not in by_path:
-            wanted = str(row.get("recording") or Path(audio).name.split(".")[0])
-            by_path[audio] = wanted if wanted not in taken else f"{wanted}-{len(by_path)}"
-            taken.add(by_path[audio])
-        yield row, by_path[audio]
+        key = (str(row["audio"]), float(row.get("speed") or 1.0))
+        if key not in by_path:
+            wanted = str(row.get("recording") or Path(key[0]).name.split(".")[0])
+            if key[1] != 1.0:  # a speed-perturbed copy is its own recording (sp0.9-<id>)
+                wanted = f"sp{key[1]:g}-{wanted}"
+            by_path[key] = wanted if wanted not in taken else f"{wanted}-{len(by_path)}"
+            taken.add(by_path[key])
+        yield row, by_path[key]
 
 
 def write_lhotse(split_dir: Path, feature: Mapping[str, Any] | None = None) -> list[Path]:

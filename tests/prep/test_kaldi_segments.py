@@ -56,6 +56,12 @@ def test_segments_give_a_segmented_data_dir(tmp_path: Path, segmented_dir: Path)
     assert {"r1", "r2"} <= {r.id for r in recordings}
     supervisions = lhotse.load_manifest(split / "supervisions.jsonl.gz")
     assert {s.id: s.gender for s in supervisions}["r2-a"] == "m"
+    perturbed = {s.id: s for s in supervisions}["sp0.9-r1-b"]
+    assert perturbed.recording_id == "sp0.9-r1" and perturbed.start == pytest.approx(1 / 0.9)
+    cuts = lhotse.CutSet.from_manifests(recordings=recordings, supervisions=supervisions)
+    segments = cuts.trim_to_supervisions().to_eager()
+    audio = {c.supervisions[0].id: c.load_audio() for c in segments}
+    assert audio["sp0.9-r1-b"].shape[-1] == pytest.approx(16000 / 0.9, abs=2)
 
 
 def test_whole_file_output_has_no_segments_and_picks_channels(tmp_path: Path,
