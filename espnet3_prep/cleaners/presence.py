@@ -17,6 +17,7 @@ from espnet3_prep.datasets.base import (
     ISSUE_DUPLICATE,
     ISSUE_FOLDER_MISMATCH,
     ISSUE_INVALID_ID,
+    ISSUE_TRANSCRIPT_UNREADABLE,
 )
 from espnet3_prep.ids import validate_id
 
@@ -44,6 +45,11 @@ class Presence(TextStep):
                 f"transcript without audio file ({source}) — restore the audio file or "
                 "remove the transcript line")
         if self.require_transcript and sample.get("text") is None:
+            if ISSUE_TRANSCRIPT_UNREADABLE in sample.get("issues", ()):
+                return None, MISSING_TRANSCRIPT, (
+                    f"the transcript file of {source}'s chapter could not be read (see the "
+                    "log) — fix its permissions or restore it, then rerun with "
+                    "runner.resume=false (the inputs changed)")
             return None, MISSING_TRANSCRIPT, (
                 f"audio without transcript line ({source}) — add '<utt_id> <TEXT>' to the "
                 "transcript or remove the audio file")

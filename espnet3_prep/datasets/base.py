@@ -32,12 +32,14 @@ ISSUE_NON_UTF8 = "non_utf8_transcript"
 ISSUE_INVALID_ID = "invalid_utt_id"
 ISSUE_FOLDER_MISMATCH = "utt_id_folder_mismatch"
 ISSUE_AUDIO_NOT_FOUND = "audio_not_found"
+ISSUE_TRANSCRIPT_UNREADABLE = "transcript_unreadable"
 ISSUES = (
     ISSUE_DUPLICATE,
     ISSUE_NON_UTF8,
     ISSUE_INVALID_ID,
     ISSUE_FOLDER_MISMATCH,
     ISSUE_AUDIO_NOT_FOUND,
+    ISSUE_TRANSCRIPT_UNREADABLE,
 )
 """Every issue a dataset may attach to an item."""
 

@@ -9,6 +9,7 @@ present, gives each speaker's gender (``"m"``/``"f"``). Files outside the
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ from typing import Any
 from espnet3_prep.datasets.base import (
     ISSUE_FOLDER_MISMATCH,
     ISSUE_NON_UTF8,
+    ISSUE_TRANSCRIPT_UNREADABLE,
     CorpusType,
     Dataset,
     Fingerprint,
@@ -27,6 +29,7 @@ from espnet3_prep.datasets.base import (
 )
 from espnet3_prep.errors import ConfigError
 
+log = logging.getLogger(__name__)
 SPEAKERS_FILE = "SPEAKERS.TXT"
 _FIX_ROOT = "set dataset.root=/path/to/LibriSpeech (the folder holding the split folders)"
 
@@ -118,9 +121,17 @@ def _scan_chapter(
                 transcripts.append(entry)
     records: list[Record] = []
     pattern = re.compile(rf"{re.escape(speaker)}-{re.escape(chapter.name)}-\d+\Z")
+    unreadable = False
     for entry in sorted(transcripts, key=lambda e: e.name):
-        with open(entry.path, "rb") as handle:
-            data = handle.read()
+        try:
+            with open(entry.path, "rb") as handle:
+                data = handle.read()
+        except OSError as exc:  # one bad file never stops the run: its audio is dropped
+            log.warning("cannot read %s (%s): its chapter's audio is dropped as "
+                        "missing_transcript", entry.path, exc.strerror or exc)
+            fingerprint.add_content(rel_dir + entry.name, f"unreadable {exc.errno}".encode())
+            unreadable = True
+            continue
         fingerprint.add_content(rel_dir + entry.name, data)
         for rec in parse_transcript(data, entry.path, speaker):
             if not pattern.match(rec.utt_id):
@@ -128,7 +139,8 @@ def _scan_chapter(
             rec.audio = flacs.get(rec.utt_id)
             records.append(rec)
     seen = {rec.utt_id for rec in records}
-    records.extend(Record(utt_id, source=path, speaker=speaker, audio=path)
+    issues = [ISSUE_TRANSCRIPT_UNREADABLE] if unreadable else []
+    records.extend(Record(utt_id, source=path, speaker=speaker, audio=path, issues=list(issues))
                    for utt_id, path in flacs.items() if utt_id not in seen)
     return records
 

@@ -139,3 +139,24 @@ def test_scan_is_fast_on_a_few_thousand_files(tmp_path: Path) -> None:
     ds = build_dataset(cfg(tmp_path / "LS", ["big"]), "big")
     assert len(ds) == 2000 and time.perf_counter() - start < 2.0
     assert all(not item["issues"] for item in ds)
+
+
+def test_unreadable_transcript_drops_its_chapter_not_the_run(
+        libri_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    from espnet3_prep.cleaners.presence import Presence
+    from espnet3_prep.datasets import librispeech
+
+    def guarded_open(path, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if str(path).endswith("84-121123.trans.txt"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return builtins.open(path, *args, **kwargs)
+
+    monkeypatch.setattr(librispeech, "open", guarded_open, raising=False)
+    items = {item["utt_id"]: item for item in build_dataset(cfg(libri_root), "dev-clean")}
+    assert items["174-50561-0000"]["issues"] == []  # other chapters are read as usual
+    hit = items["84-121123-0000"]
+    assert hit["text"] is None and hit["issues"] == ["transcript_unreadable"]
+    _, reason, detail = Presence().check(hit)
+    assert reason == "missing_transcript" and "could not be read" in detail
