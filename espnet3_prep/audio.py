@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import math
+import os
 from fractions import Fraction
 
 import numpy as np
@@ -26,9 +27,22 @@ TRANSIENT_ERRNOS = frozenset({errno.EIO, errno.ESTALE, errno.EAGAIN, errno.EMFIL
 by ``runner.retry_failed``) instead of being a permanent ``unreadable_audio`` drop."""
 
 
-def _raise_if_transient(exc: BaseException) -> None:
+SF_ERR_SYSTEM = 2
+"""libsndfile's code for "System error." (the OS refused the open; no errno is kept)."""
+
+
+def _raise_if_transient(exc: BaseException, path: str) -> None:
+    """Re-raise transient OS errors as ``OSError``; libsndfile hides them as "System
+    error.", so that case is probed by opening the file again from Python."""
     if isinstance(exc, OSError) and exc.errno in TRANSIENT_ERRNOS:
         raise exc
+    if getattr(exc, "code", None) == SF_ERR_SYSTEM:
+        try:
+            os.close(os.open(path, os.O_RDONLY))
+        except OSError as probe:
+            if probe.errno in TRANSIENT_ERRNOS:
+                raise probe from exc
+
 INTEGER_SUBTYPES = frozenset({"PCM_S8", "PCM_U8", "PCM_16", "PCM_24", "PCM_32", "ULAW", "ALAW"})
 """libsndfile subtypes whose float decoding is ``int / 2**(bits-1)``: always in [-1, 1]."""
 
@@ -45,7 +59,7 @@ def audio_info(path: str) -> tuple[int, int, int]:
     try:
         info = sf.info(str(path))
     except _SF_ERRORS as exc:
-        _raise_if_transient(exc)
+        _raise_if_transient(exc, str(path))
         raise AudioReadError(f"cannot read audio header of {path}: {exc}") from exc
     return int(info.samplerate), int(info.frames), int(info.channels)
 
@@ -106,7 +120,7 @@ def _read_frames(
     except AudioReadError:
         raise
     except _SF_ERRORS as exc:
-        _raise_if_transient(exc)
+        _raise_if_transient(exc, str(path))
         raise AudioReadError(f"cannot decode audio {path}: {exc}") from exc
     if data.shape[0] < stop - start:
         raise AudioReadError(
