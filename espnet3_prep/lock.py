@@ -95,7 +95,7 @@ class OutputLock:
                     self.path.unlink()
         finally:
             os.close(fd)
-            guard.unlink()
+            guard.unlink(missing_ok=True)
 
     def _read_holder(self) -> dict[str, Any]:
         return read_json_object(self.path) or {}

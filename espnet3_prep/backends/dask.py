@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections import Counter
@@ -45,6 +46,13 @@ class EnvPlugin:
     def __init__(self, setup_fn: Any) -> None:
         self.setup_fn = setup_fn
         self.env: dict[str, Any] | None = None
+        self._lock = threading.Lock()  # workers with nthreads > 1 build it once too
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"setup_fn": self.setup_fn}  # shipped to workers without env or lock
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["setup_fn"])  # type: ignore[misc]
 
     def setup(self, worker: Any) -> None:
         """Called by the worker when the plugin is registered or the worker starts."""
@@ -52,9 +60,10 @@ class EnvPlugin:
 
     def get_env(self) -> dict[str, Any]:
         """This worker's env, built on first use (one compute thread per worker)."""
-        if self.env is None:
-            self.env = self.setup_fn()
-        return self.env
+        with self._lock:
+            if self.env is None:
+                self.env = self.setup_fn()
+            return self.env
 
     def teardown(self, worker: Any) -> None:
         """Drop the env with the plugin."""

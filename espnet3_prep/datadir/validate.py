@@ -81,6 +81,24 @@ def _values(name: str, pairs: list[tuple[str, str]]) -> list[str]:
     return []
 
 
+def _genders(files: dict[str, list[tuple[str, str]]]) -> list[str]:
+    """``spk2gender``, when present, gives m or f for exactly the speakers of utt2spk."""
+    if "spk2gender" not in files:
+        return []
+    genders = dict(files["spk2gender"])
+    speakers = {s for _, s in files["utt2spk"]}
+    problems = []
+    if set(genders) != speakers:
+        missing = sorted(speakers - set(genders))[:3]
+        extra = sorted(set(genders) - speakers)[:3]
+        problems.append(f"spk2gender: speakers differ from utt2spk (missing {missing}, "
+                        f"extra {extra})")
+    bad = sorted(k for k, v in genders.items() if v not in ("m", "f"))[:3]
+    if bad:
+        problems.append(f"spk2gender: values must be m or f (not for {bad})")
+    return problems
+
+
 def check_data_dir(directory: Path) -> list[str]:
     """Every rule the data dir breaks (an empty list when it is valid)."""
     directory = Path(directory)
@@ -103,6 +121,7 @@ def check_data_dir(directory: Path) -> list[str]:
             missing = sorted(set(utts) - set(keys))[:3]
             extra = sorted(set(keys) - set(utts))[:3]
             problems.append(f"{name}: keys differ from utt2spk (missing {missing}, extra {extra})")
+    problems += _genders(files)
     if "wav.scp" not in files:
         problems.append("wav.scp: missing")
     elif has_segments:

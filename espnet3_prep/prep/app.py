@@ -38,7 +38,7 @@ def run_app(cfg: DictConfig) -> dict[str, Any] | None:
     action = cfg.action.value if hasattr(cfg.action, "value") else str(cfg.action)
     signal.signal(signal.SIGTERM, raise_terminated)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C -> exit 130 + hint
-    from espnet3_prep.prep.sweep import clear_failure, in_multirun
+    from espnet3_prep.prep.sweep import clear_failure, in_multirun, record_failure
 
     if in_multirun():
         clear_failure(Path(str(cfg.output_dir)))
@@ -59,6 +59,11 @@ def run_app(cfg: DictConfig) -> dict[str, Any] | None:
                    "space, permissions) and rerun the same command")
         print(f"espnet3-prep: error: {message}", file=sys.stderr)
         _exit(cfg, 7, message)
+    except Exception as exc:
+        if not in_multirun():
+            raise  # a bug or an unexpected failure: the full traceback helps most
+        log.exception("this sweep point failed")  # the other points still run
+        record_failure(Path(str(cfg.output_dir)), 1, f"{type(exc).__name__}: {exc}")
     return None
 
 

@@ -19,6 +19,10 @@ from espnet3_prep.shards import ShardStore
 from espnet3_prep.writers.exports import export_options
 
 log = logging.getLogger(__name__)
+OUTPUT_FORMAT = 2
+"""Version of what a shard holds (row keys, ark layout): bump it when that changes, so
+shards written by an older espnet3-prep are refused on resume instead of mixed in
+(2: rows carry gender, recording and channel)."""
 RUNNER_KEYS = ("shard_size", "batch_size", "async_mode", "async_specs_dir",
                "async_result_dir", "resume", "on_error", "retries", "max_failures", "progress",
                "item_timeout_s", "retry_failed")
@@ -103,6 +107,7 @@ def plan_key(cfg: DictConfig, dataset: Any) -> dict[str, Any]:
     """Everything the outputs depend on; a change here makes resume refuse."""
     describe = dataset.describe() if hasattr(dataset, "describe") else {"count": len(dataset)}
     return {
+        "output_format": OUTPUT_FORMAT,
         "dataset": describe,
         "feature": OmegaConf.to_container(cfg.feature, resolve=True),
         "cleaner": OmegaConf.to_container(cfg.cleaner, resolve=True),

@@ -65,9 +65,9 @@ def _check_runner(runner: DictConfig) -> None:
         raise ConfigError(f"runner.retries must be >= 0, got {runner.retries}")
     if runner.max_failures is not None and runner.max_failures < 0:
         raise ConfigError(f"runner.max_failures must be >= 0, got {runner.max_failures}")
-    if runner.item_timeout_s is not None and runner.item_timeout_s <= 0:
-        raise ConfigError(f"runner.item_timeout_s must be > 0 seconds or null (no limit), "
-                          f"got {runner.item_timeout_s}")
+    if runner.item_timeout_s is not None and runner.item_timeout_s < 0:
+        raise ConfigError(f"runner.item_timeout_s must be a number of seconds >= 0 (0 or "
+                          f"null: no limit), got {runner.item_timeout_s}")
 
 
 def _check_class(key: str, path: str) -> None:

@@ -2,7 +2,9 @@
 
 Load it with ``datasets.load_dataset("parquet", data_files={"train": ".../hf.parquet"})``
 (works offline). Columns: ``utt_id, audio`` (the file path), ``text, speaker, gender, duration,
-sample_rate, num_samples, start, end`` (segment bounds, null for whole files) and, with
+sample_rate, num_samples, start, end`` (segment bounds in the original file, null for
+whole files), ``channel`` (a picked channel, else null), ``speed`` (the perturbation
+factor a copy is played at, else null) and, with
 features, ``feats`` (the ``ark:offset`` pointer ``kaldiio.load_mat`` reads), ``num_frames``,
 ``feat_dim``. Feature arrays are not copied into the parquet file: they stay in the arks.
 Needs ``pyarrow`` (``pip install 'espnet3-prep[hf]'``).
@@ -27,7 +29,8 @@ def schema(with_feats: bool) -> Any:
     fields = [("utt_id", pa.string()), ("audio", pa.string()), ("text", pa.string()),
               ("speaker", pa.string()), ("gender", pa.string()), ("duration", pa.float64()),
               ("sample_rate", pa.int32()), ("num_samples", pa.int64()),
-              ("start", pa.float64()), ("end", pa.float64())]
+              ("start", pa.float64()), ("end", pa.float64()), ("channel", pa.int32()),
+              ("speed", pa.float64())]
     if with_feats:
         fields += [("feats", pa.string()), ("num_frames", pa.int32()), ("feat_dim", pa.int32())]
     return pa.schema(fields)
@@ -40,7 +43,8 @@ def columns(row: dict[str, Any]) -> dict[str, Any]:
             "speaker": row.get("speaker"), "gender": row.get("gender"),
             "duration": row["duration"],
             "sample_rate": row.get("sample_rate"), "num_samples": row.get("num_samples"),
-            "start": segment[0], "end": segment[1], "feats": row.get("feats"),
+            "start": segment[0], "end": segment[1], "channel": row.get("channel"),
+            "speed": row.get("speed"), "feats": row.get("feats"),
             "num_frames": row.get("num_frames"), "feat_dim": row.get("feat_dim")}
 
 

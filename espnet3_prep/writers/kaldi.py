@@ -3,13 +3,16 @@ feats.scp — all sorted in C-locale order by key, as Kaldi's validate_data_dir 
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from espnet3_prep.shards import atomic_open
+from espnet3_prep.writers.recordings import RecordingIds
 
+log = logging.getLogger(__name__)
 BASE_FILES = ("wav.scp", "text", "utt2spk", "utt2dur")
 FEATURE_FILES = ("utt2num_frames", "feats.scp")
 
@@ -40,6 +43,7 @@ class KaldiDirWriter:
                         for name in names}
         self.segmented = segmented
         self.recordings: dict[str, str] = {}
+        self.ids = RecordingIds()
         self.spk2utt: dict[str, list[str]] = defaultdict(list)
         self.spk2gender: dict[str, str] = {}
 
@@ -56,8 +60,9 @@ class KaldiDirWriter:
             self.handles["feats.scp"].write(f"{utt} {row['feats']}\n")
             self.handles["utt2num_frames"].write(f"{utt} {row['num_frames']}\n")
         self.spk2utt[speaker].append(utt)
-        if row.get("gender"):
-            self.spk2gender[speaker] = str(row["gender"]).lower()
+        gender = kaldi_gender(row.get("gender"))
+        if gender is not None:
+            self.spk2gender[speaker] = gender
 
     def _add_audio(self, utt: str, row: dict[str, Any]) -> None:
         if not self.segmented:
@@ -67,12 +72,12 @@ class KaldiDirWriter:
             return
         speed = float(row.get("speed") or 1.0)
         if row.get("segment") is None:
-            recording, start, end = utt, 0.0, float(row["duration"])
+            recording, start = utt, 0.0  # a whole file is its own recording
+            self.ids.taken.add(utt)
         else:
-            base = str(row.get("recording") or Path(str(row["audio"])).stem)
-            recording = (f"sp{speed:g}-{base}" if speed != 1.0 else base)
+            recording = self.ids.id_for(row)
             start = float(row["segment"][0]) / speed
-            end = start + float(row["duration"])  # what was read, if the file is shorter
+        end = start + float(row["duration"])  # what was read, if the file is shorter
         self.recordings[recording] = wav_entry({**row, "segment": None})
         self.handles["segments"].write(f"{utt} {recording} {start:.3f} {end:.3f}\n")
 
@@ -87,7 +92,10 @@ class KaldiDirWriter:
                 for recording in sorted(self.recordings):
                     handle.write(f"{recording} {self.recordings[recording]}\n")
         gender_file = self.directory / "spk2gender"
-        if self.spk2gender:
+        if self.spk2gender and len(self.spk2gender) < len(self.spk2utt):
+            log.info("%s: no spk2gender (Kaldi needs m/f for every speaker; %d of %d have "
+                     "one)", self.directory, len(self.spk2gender), len(self.spk2utt))
+        if self.spk2gender and len(self.spk2gender) == len(self.spk2utt):
             with atomic_open(gender_file) as handle:
                 for speaker in sorted(self.spk2gender):
                     handle.write(f"{speaker} {self.spk2gender[speaker]}\n")
@@ -95,6 +103,12 @@ class KaldiDirWriter:
             gender_file.unlink()
         if not self.segmented and (self.directory / "segments").exists():
             (self.directory / "segments").unlink()
+
+
+def kaldi_gender(value: Any) -> str | None:
+    """``m``/``f`` for the usual spellings (M, F, male, female), else None."""
+    text = str(value or "").strip().lower()
+    return {"m": "m", "male": "m", "f": "f", "female": "f"}.get(text)
 
 
 def wav_entry(row: dict[str, Any]) -> str:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from espnet3_prep.shards import atomic_open
+from espnet3_prep.writers.recordings import RecordingIds
 
 RECORDINGS = "recordings.jsonl.gz"
 SUPERVISIONS = "supervisions.jsonl.gz"
@@ -71,7 +72,8 @@ def supervision(row: Mapping[str, Any], rec_id: str) -> dict[str, Any]:
     speed = float(row.get("speed") or 1.0)  # a perturbed recording's time runs 1/speed
     sup = {"id": row["utt_id"], "recording_id": rec_id,
            "start": float(segment[0]) / speed if segment else 0.0,
-           "duration": float(row["duration"]), "channel": 0, "text": row["text"]}
+           "duration": float(row["duration"]), "channel": int(row.get("channel") or 0),
+           "text": row["text"]}
     if row.get("speaker"):
         sup["speaker"] = row["speaker"]
     if row.get("gender"):
@@ -108,22 +110,11 @@ def _has_plain_feats(path: Path) -> bool:
 
 
 def _recording_ids(rows: Iterator[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], str]]:
-    """Each row with its recording id: segments of one file share their ``recording``
-    (the Kaldi wav.scp id) or, without one, an id from the file's stem."""
-    by_path: dict[tuple[str, float], str] = {}
-    taken: set[str] = set()
+    """Each row with its recording id: the utterance for a whole file; segments of one
+    file share one (:class:`~espnet3_prep.writers.recordings.RecordingIds`)."""
+    ids = RecordingIds()
     for row in rows:
-        if not row.get("segment"):
-            yield row, str(row["utt_id"])
-            continue
-        key = (str(row["audio"]), float(row.get("speed") or 1.0))
-        if key not in by_path:
-            wanted = str(row.get("recording") or Path(key[0]).name.split(".")[0])
-            if key[1] != 1.0:  # a speed-perturbed copy is its own recording (sp0.9-<id>)
-                wanted = f"sp{key[1]:g}-{wanted}"
-            by_path[key] = wanted if wanted not in taken else f"{wanted}-{len(by_path)}"
-            taken.add(by_path[key])
-        yield row, by_path[key]
+        yield row, (ids.id_for(row) if row.get("segment") else str(row["utt_id"]))
 
 
 def write_lhotse(split_dir: Path, feature: Mapping[str, Any] | None = None) -> list[Path]:

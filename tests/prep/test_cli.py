@@ -118,7 +118,7 @@ def test_changed_config_is_refused_then_rebuilt(default_run: Path, tmp_path: Pat
     (("runner.on_error=ignore",), "runner.on_error"),
     (("runner._target_=no.such.Runner",), "runner._target_"),
     (("action=explode",), "action"),
-    (("runner.item_timeout_s=-3",), "runner.item_timeout_s must be > 0"),
+    (("runner.item_timeout_s=-3",), "runner.item_timeout_s must be a number of seconds >= 0"),
 ])
 def test_config_mistakes_fail_before_any_work(tmp_path: Path, overrides: tuple[str, ...],
                                               needle: str) -> None:

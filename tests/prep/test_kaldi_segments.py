@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import lhotse
+import numpy as np
 import pytest
 import soundfile
 
@@ -79,3 +80,84 @@ def test_whole_file_output_has_no_segments_and_picks_channels(tmp_path: Path,
     genders = _pairs(split / "spk2gender")
     assert set(genders) == set(_pairs(split / "spk2utt"))
     assert genders == {spk: sexes[spk] for spk in genders}
+
+
+def _manifest(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_picked_channel_reaches_lhotse_and_hf(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    t = np.arange(16000) / 16000
+    stereo = np.stack([np.zeros_like(t), 0.3 * np.sin(2 * np.pi * 220 * t)], axis=1)
+    soundfile.write(tmp_path / "st.wav", stereo.astype(np.float32), 16000)
+    manifest = _manifest(tmp_path / "m.jsonl", [
+        {"utt_id": "a", "speaker": "s", "audio": "st.wav", "text": "A", "channel": 1}])
+    out = tmp_path / "exp"
+    proc = run_cli("dataset=manifest", f"dataset.path={manifest}", f"output_dir={out}",
+                   "export=[lhotse,hf]")
+    assert proc.returncode == 0, proc.stderr
+    split = out / "all"
+    cuts = lhotse.CutSet.from_manifests(
+        recordings=lhotse.load_manifest(split / "recordings.jsonl.gz"),
+        supervisions=lhotse.load_manifest(split / "supervisions.jsonl.gz"))
+    (cut,) = cuts.trim_to_supervisions().to_eager()
+    assert np.abs(cut.load_audio()).max() > 0.2  # the tone channel, not the silent one
+    assert pq.read_table(split / "hf.parquet").column("channel").to_pylist() == [1]
+    assert _pairs(split / "wav.scp")["a"].endswith(" remix 2 |")
+
+
+def test_same_stem_in_two_folders_gives_two_recordings(tmp_path: Path, mini_root: Path
+                                                       ) -> None:
+    from espnet3_prep.writers.lhotse import write_lhotse
+
+    flac = sorted(mini_root.glob("dev-clean-2/*/*/*.flac"))[0]
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "1.flac").write_bytes(flac.read_bytes())
+    rows = [{"utt_id": f"{folder}-seg", "speaker": "s", "text": "X",
+             "audio": str(tmp_path / folder / "1.flac"), "duration": 0.5,
+             "sample_rate": 16000, "num_samples": 8000, "segment": [0.0, 0.5]}
+            for folder in ("a", "b")]
+    out = tmp_path / "split"
+    out.mkdir()
+    _manifest(out / "manifest.jsonl", rows)
+    from contextlib import ExitStack
+
+    from espnet3_prep.writers.kaldi import KaldiDirWriter
+
+    with ExitStack() as stack:
+        writer = KaldiDirWriter(out, stack, with_feats=False, segmented=True)
+        for row in rows:
+            writer.add(row)
+        writer.finish()
+    write_lhotse(out)
+    wav = _pairs(out / "wav.scp")
+    assert sorted(wav) == ["1", "1-1"] and wav["1"] != wav["1-1"]
+    segments = {k: v.split()[0] for k, v in _pairs(out / "segments").items()}
+    sups = {s.id: s.recording_id for s in lhotse.load_manifest(out / "supervisions.jsonl.gz")}
+    assert segments == sups == {"a-seg": "1", "b-seg": "1-1"}
+
+
+def test_spk2gender_only_when_every_speaker_has_one(tmp_path: Path) -> None:
+    from espnet3_prep.datadir.validate import check_data_dir
+
+    sf_path = tmp_path / "x.wav"
+    soundfile.write(sf_path, (0.3 * np.sin(np.arange(16000) / 8)).astype(np.float32), 16000)
+    partial = _manifest(tmp_path / "p.jsonl", [
+        {"utt_id": "a", "speaker": "s1", "gender": "Female", "audio": "x.wav", "text": "A"},
+        {"utt_id": "b", "speaker": "s2", "audio": "x.wav", "text": "B"}])
+    full = _manifest(tmp_path / "f.jsonl", [
+        {"utt_id": "a", "speaker": "s1", "gender": "Female", "audio": "x.wav", "text": "A"},
+        {"utt_id": "b", "speaker": "s2", "gender": "M", "audio": "x.wav", "text": "B"}])
+    for manifest, want in ((partial, None), (full, {"s1": "f", "s2": "m"})):
+        out = tmp_path / manifest.stem
+        proc = run_cli("dataset=manifest", f"dataset.path={manifest}", f"output_dir={out}")
+        assert proc.returncode == 0, proc.stderr
+        genders = out / "all" / "spk2gender"
+        assert (_pairs(genders) if genders.exists() else None) == want
+        assert check_data_dir(out / "all") == []
+    (out / "all" / "spk2gender").write_text("s1 female\n")  # what Kaldi would reject
+    assert any("spk2gender" in p for p in check_data_dir(out / "all"))
