@@ -14,7 +14,7 @@ from espnet3_prep.lock import OutputLock
 from espnet3_prep.parallel import close_parallel, set_parallel
 from espnet3_prep.prep.collect import collect_split
 from espnet3_prep.prep.costs import AudioBytes
-from espnet3_prep.prep.validate import validate_config
+from espnet3_prep.prep.validate import check_channel, validate_config
 from espnet3_prep.shards import ShardStore
 from espnet3_prep.writers.exports import export_options
 
@@ -76,6 +76,7 @@ def build_runner(cfg: DictConfig, split: str, split_dir: Path) -> tuple[Any, Dic
     provider_cls = get_class(str(cfg.provider._target_))
     runner_cls = get_class(str(cfg.runner._target_))
     dataset = provider_cls.build_dataset(one)
+    check_channel(one, dataset)
     provider = provider_cls(one, params={"output_dir": str(split_dir)})
     if hasattr(provider, "use_dataset"):  # the in-process env reuses it (no second parse)
         provider.use_dataset(dataset)

@@ -86,8 +86,9 @@ def _read_audio(sample: dict[str, Any], target_sr: int | None, options: dict[str
                               channel=sample.get("channel", options.get("channel")),
                               segment=sample.get("segment"))
     except ChannelOutOfRange as exc:
-        return Dropped(utt_id, "unreadable_audio", f"{exc} — set dataset.channel to a valid "
-                       "index, or null to average all channels")
+        return Dropped(utt_id, "unreadable_audio", f"{exc} — pick a channel the file has "
+                       "(the item's 'channel' field or dataset.channel), or null to average "
+                       "all channels")
     except AudioReadError as exc:
         return Dropped(utt_id, "unreadable_audio",
                        f"{exc} — re-download or remove this file, or exclude the utterance")

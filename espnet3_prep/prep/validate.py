@@ -89,3 +89,34 @@ def check_writable(output_dir: Path) -> None:
             os.rmdir(output_dir)
         raise ConfigError(f"output_dir={output_dir} is not writable ({exc.strerror}); choose "
                           "a writable folder with output_dir=/path") from exc
+
+
+def check_channel(one: DictConfig, dataset: Any, sample: int = 5) -> None:
+    """``dataset.channel=k`` that none of the first ``sample`` audio files has is a config
+    mistake (it would drop every item), reported before any shard runs."""
+    from espnet3_prep.audio import audio_info
+    from espnet3_prep.errors import AudioReadError
+
+    channel = one.dataset.get("channel")
+    if channel is None:
+        return
+    seen: list[str] = []
+    for idx in range(len(dataset)):
+        path = dataset[idx].get("audio")
+        if not path:
+            continue
+        try:
+            channels = audio_info(path)[2]
+        except (AudioReadError, OSError):
+            continue
+        if channels > int(channel):
+            return
+        seen.append(f"{path} ({channels} channel(s))")
+        if len(seen) >= sample:
+            break
+    if seen:
+        raise ConfigError(
+            f"dataset.channel={channel} (0-based) but the first files have fewer channels: "
+            f"{'; '.join(seen[:3])}. Fix: dataset.channel=null averages all channels, or "
+            f"pick a channel in 0..{int(channel) - 1}")
+

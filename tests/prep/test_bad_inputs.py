@@ -115,10 +115,21 @@ def test_dropped_messages_name_the_file_and_fix(bad_run: tuple[Path, dict, dict]
 def test_channel_out_of_range_names_the_config_key(tmp_path: Path, mini_root: Path) -> None:
     out = tmp_path / "exp"
     proc = run_cli(f"output_dir={out}", "dataset.splits=[dev-clean-2]", "dataset.channel=1")
-    assert proc.returncode == 0, proc.stderr
-    dropped = [json.loads(x) for x in (out / "dev-clean-2" / "dropped.jsonl").open()]
-    assert dropped and all("set dataset.channel to a valid index" in d["detail"]
-                           for d in dropped)
+    assert proc.returncode == 2, proc.stderr  # every file is mono: a config mistake
+    assert "dataset.channel=1 (0-based)" in proc.stderr and "dataset.channel=null" in proc.stderr
+    assert not list(out.glob("*/shards/*"))
+    sf.write(tmp_path / "st.wav", _speech(1.0, channels=2), SR)
+    sf.write(tmp_path / "mono.wav", _speech(1.0), SR)
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text(json.dumps({"utt_id": "a", "audio": "st.wav", "text": "A",
+                                    "channel": 1}) + "\n" +
+                        json.dumps({"utt_id": "b", "audio": "mono.wav", "text": "B",
+                                    "channel": 1}) + "\n")
+    proc = run_cli("dataset=manifest", f"dataset.path={manifest}", f"output_dir={out}")
+    assert proc.returncode == 0, proc.stderr  # a per-item channel only drops that item
+    dropped = [json.loads(x) for x in (out / "all" / "dropped.jsonl").open()]
+    assert [d["utt_id"] for d in dropped] == ["b"]
+    assert "pick a channel the file has" in dropped[0]["detail"]
 
 
 def test_resampled_and_downmixed_files_are_kept(bad_run: tuple[Path, dict, dict]) -> None:
