@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from espnet3_prep.audio import TRANSIENT_ERRNOS
 from espnet3_prep.datasets.base import (
     ISSUE_FOLDER_MISMATCH,
     ISSUE_NON_UTF8,
@@ -127,6 +128,8 @@ def _scan_chapter(
             with open(entry.path, "rb") as handle:
                 data = handle.read()
         except OSError as exc:  # one bad file never stops the run: its audio is dropped
+            if exc.errno in TRANSIENT_ERRNOS:  # flaky storage: fail loudly, never commit
+                raise  # shards whose drops depend on which node scanned the corpus
             log.warning("cannot read %s (%s): its chapter's audio is dropped as "
                         "missing_transcript", entry.path, exc.strerror or exc)
             fingerprint.add_content(rel_dir + entry.name, f"unreadable {exc.errno}".encode())

@@ -27,10 +27,9 @@ class KaldiDirWriter:
 
     Whole-file rows give ``wav.scp`` keyed by utterance. With ``segmented=True`` every
     row also gets a ``segments`` line and ``wav.scp`` is keyed by recording (written,
-    sorted, at the end): a segment's ``recording`` id (``sp<f>-``-prefixed and its times
-    scaled for speed-perturbed copies, as Kaldi's perturb_data_dir_speed.sh does), or the
-    utterance itself for a whole-file row. ``spk2gender`` is written when rows carry a
-    gender.
+    sorted, at the end; ids from :class:`~espnet3_prep.writers.recordings.RecordingIds`,
+    times scaled for speed-perturbed copies as Kaldi's perturb_data_dir_speed.sh does).
+    ``spk2gender`` is written when every speaker has an m/f gender (Kaldi's rule).
     """
 
     def __init__(self, directory: Path, stack: ExitStack, with_feats: bool,
@@ -71,12 +70,8 @@ class KaldiDirWriter:
             self.handles["wav.scp"].write(f"{utt} {wav_entry(row)}\n")
             return
         speed = float(row.get("speed") or 1.0)
-        if row.get("segment") is None:
-            recording, start = utt, 0.0  # a whole file is its own recording
-            self.ids.taken.add(utt)
-        else:
-            recording = self.ids.id_for(row)
-            start = float(row["segment"][0]) / speed
+        recording = self.ids.id_for(row)
+        start = float(row["segment"][0]) / speed if row.get("segment") else 0.0
         end = start + float(row["duration"])  # what was read, if the file is shorter
         self.recordings[recording] = wav_entry({**row, "segment": None})
         self.handles["segments"].write(f"{utt} {recording} {start:.3f} {end:.3f}\n")

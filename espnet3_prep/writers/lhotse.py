@@ -3,10 +3,12 @@
 Written from a split's ``manifest.jsonl`` with plain ``gzip`` + ``json`` (lhotse is not
 needed to write them); ``lhotse.load_manifest`` and ``CutSet.from_manifests`` read them.
 
-* One recording per audio file: its id is the utt_id (or, for Kaldi ``segments``, the
-  file's stem; several supervisions then share it). Sampling rate, sample count and
-  channels come from the file header (``soundfile.info``), as lhotse checks them on load.
-* One supervision per kept utterance (``start`` = the segment start, else 0).
+* One recording per audio file: its id is the utt_id (or, for segments, the Kaldi
+  recording id or the file's stem, shared by its supervisions; the same ids as the Kaldi
+  data dir's). Sampling rate, sample count and channels come from the file header
+  (``soundfile.info``), as lhotse checks them on load.
+* One supervision per kept utterance (``start`` = the segment start, else 0; on the
+  picked channel, else 0).
 * ``features.jsonl.gz`` (when features were computed and no item is a segment) points at
   the split's ``feats.scp`` with lhotse's ``kaldiio`` storage type, so ``cut.load_features()``
   reads our ark entries (lhotse's ``KaldiReader`` needs ``kaldi_native_io`` installed).
@@ -90,7 +92,7 @@ def features(row: Mapping[str, Any], rec_id: str, scp: Path, feature: Mapping[st
             "sampling_rate": int(row["sample_rate"]), "start": 0.0,
             "duration": float(row["duration"]), "storage_type": "kaldiio",
             "storage_path": str(scp), "storage_key": row["utt_id"], "recording_id": rec_id,
-            "channels": 0}
+            "channels": int(row.get("channel") or 0)}
 
 
 def iter_manifest(path: Path) -> Iterator[dict[str, Any]]:
@@ -110,11 +112,11 @@ def _has_plain_feats(path: Path) -> bool:
 
 
 def _recording_ids(rows: Iterator[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], str]]:
-    """Each row with its recording id: the utterance for a whole file; segments of one
-    file share one (:class:`~espnet3_prep.writers.recordings.RecordingIds`)."""
+    """Each row with its recording id (:class:`~espnet3_prep.writers.recordings.RecordingIds`,
+    the same ids as the Kaldi data dir's)."""
     ids = RecordingIds()
     for row in rows:
-        yield row, (ids.id_for(row) if row.get("segment") else str(row["utt_id"]))
+        yield row, ids.id_for(row)
 
 
 def write_lhotse(split_dir: Path, feature: Mapping[str, Any] | None = None) -> list[Path]:

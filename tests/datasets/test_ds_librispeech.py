@@ -160,3 +160,19 @@ def test_unreadable_transcript_drops_its_chapter_not_the_run(
     assert hit["text"] is None and hit["issues"] == ["transcript_unreadable"]
     _, reason, detail = Presence().check(hit)
     assert reason == "missing_transcript" and "could not be read" in detail
+
+
+def test_transient_transcript_error_fails_the_scan(libri_root: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    from espnet3_prep.datasets import librispeech
+
+    def flaky_open(path, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if str(path).endswith("84-121123.trans.txt"):
+            raise OSError(5, "Input/output error", str(path))  # EIO: flaky storage
+        return builtins.open(path, *args, **kwargs)
+
+    monkeypatch.setattr(librispeech, "open", flaky_open, raising=False)
+    with pytest.raises(OSError, match="Input/output error"):  # never a silent drop
+        build_dataset(cfg(libri_root), "dev-clean")

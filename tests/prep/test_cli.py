@@ -127,3 +127,17 @@ def test_config_mistakes_fail_before_any_work(tmp_path: Path, overrides: tuple[s
     assert proc.returncode != 0
     assert needle in proc.stderr
     assert not list(out.glob("*/shards")), "work started despite a config error"
+
+
+def test_shards_of_an_older_output_format_are_refused(tmp_path: Path) -> None:
+    out = tmp_path / "exp"
+    first = run_cli(f"output_dir={out}", "dataset.splits=[dev-clean-2]",
+                    "runner.item_timeout_s=0")  # 0 = no limit
+    assert first.returncode == 0, first.stderr
+    plan_path = out / "dev-clean-2" / "plan.json"
+    plan = json.loads(plan_path.read_text())
+    del plan["key"]["output_format"]  # as written before rows gained gender/recording/channel
+    plan["plan_hash"] = "0" * 64
+    plan_path.write_text(json.dumps(plan))
+    again = run_cli(f"output_dir={out}", "dataset.splits=[dev-clean-2]")
+    assert again.returncode == 3 and "output_format" in again.stderr, again.stderr

@@ -100,11 +100,16 @@ def test_picked_channel_reaches_lhotse_and_hf(tmp_path: Path) -> None:
                    "export=[lhotse,hf]")
     assert proc.returncode == 0, proc.stderr
     split = out / "all"
-    cuts = lhotse.CutSet.from_manifests(
-        recordings=lhotse.load_manifest(split / "recordings.jsonl.gz"),
-        supervisions=lhotse.load_manifest(split / "supervisions.jsonl.gz"))
+    recordings = lhotse.load_manifest(split / "recordings.jsonl.gz")
+    supervisions = lhotse.load_manifest(split / "supervisions.jsonl.gz")
+    cuts = lhotse.CutSet.from_manifests(recordings=recordings, supervisions=supervisions)
     (cut,) = cuts.trim_to_supervisions().to_eager()
     assert np.abs(cut.load_audio()).max() > 0.2  # the tone channel, not the silent one
+    with_feats = lhotse.CutSet.from_manifests(
+        recordings=recordings, supervisions=supervisions,
+        features=lhotse.load_manifest(split / "features.jsonl.gz"))
+    (cut,) = with_feats.to_eager()
+    assert [s.id for s in cut.supervisions] == ["a"]  # features on the same channel
     assert pq.read_table(split / "hf.parquet").column("channel").to_pylist() == [1]
     assert _pairs(split / "wav.scp")["a"].endswith(" remix 2 |")
 
@@ -141,6 +146,20 @@ def test_same_stem_in_two_folders_gives_two_recordings(tmp_path: Path, mini_root
     assert segments == sups == {"a-seg": "1", "b-seg": "1-1"}
 
 
+def test_recording_ids_never_collide() -> None:
+    from espnet3_prep.writers.recordings import RecordingIds
+
+    ids = RecordingIds()
+    rows = [{"utt_id": "1", "audio": "/w/1.wav"},  # a whole file is its own recording
+            {"utt_id": "u1", "audio": "/a/1.wav", "segment": [0, 1]},
+            {"utt_id": "u2", "audio": "/b/1-1.wav", "segment": [0, 1]},
+            {"utt_id": "u3", "audio": "/c/1.wav", "segment": [0, 1]},
+            {"utt_id": "u4", "audio": "/a/1.wav", "segment": [1, 2]}]
+    got = [ids.id_for(row) for row in rows]
+    assert got == ["1", "1-1", "1-1-1", "1-2", "1-1"]
+    assert len(set(got[:4])) == 4
+
+
 def test_spk2gender_only_when_every_speaker_has_one(tmp_path: Path) -> None:
     from espnet3_prep.datadir.validate import check_data_dir
 
@@ -159,5 +178,8 @@ def test_spk2gender_only_when_every_speaker_has_one(tmp_path: Path) -> None:
         genders = out / "all" / "spk2gender"
         assert (_pairs(genders) if genders.exists() else None) == want
         assert check_data_dir(out / "all") == []
-    (out / "all" / "spk2gender").write_text("s1 female\n")  # what Kaldi would reject
-    assert any("spk2gender" in p for p in check_data_dir(out / "all"))
+    (out / "all" / "spk2gender").write_text("s1 female\ns2 m\n")  # Kaldi rejects 'female'
+    assert check_data_dir(out / "all") == ["spk2gender: values must be m or f (not for "
+                                           "['s1'])"]
+    (out / "all" / "spk2gender").write_text("s1 f\n")  # s2 missing
+    assert any("speakers differ" in p for p in check_data_dir(out / "all"))
