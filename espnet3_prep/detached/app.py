@@ -171,16 +171,15 @@ def _checked_report(cfg: DictConfig, runner: Any, n_items: int, split_dir: Path
             raise PlanMismatchError(
                 f"{split_dir} holds shards of a different plan than this command describes; "
                 f"refusing to merge them.\nWhat changed:\n  {changes}\nFix: collect with the "
-                "overrides used at submission"
-                f"{_submission_hint(split_dir)}, or resubmit with runner.resume=false (or a "
-                "new output_dir=...)")
+                f"overrides used at submission{_submission_hint(split_dir)}\nor resubmit with "
+                "runner.resume=false (or a new output_dir=...)")
     return store_status(split_dir)
 
 
 def _submission_hint(split_dir: Path) -> str:
     """``: <the collect command of the recorded submission>`` when one was recorded."""
     argv = _submitted_argv({"split": {"store": split_dir}})
-    return f":\n  {command('collect', argv)}\n" if argv else ""
+    return f":\n  {command('collect', argv)}" if argv else ""
 
 
 def _missing_message(incomplete: dict[str, dict[str, Any]]) -> str:

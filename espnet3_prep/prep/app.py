@@ -21,6 +21,7 @@ from espnet3_prep.errors import (
     Terminated,
     raise_terminated,
 )
+from espnet3_prep.prep.sweep import clear_failure, in_multirun, record_failure
 
 log = logging.getLogger("espnet3_prep")
 EXIT_CODES: dict[type[BaseException], int] = {
@@ -38,8 +39,6 @@ def run_app(cfg: DictConfig) -> dict[str, Any] | None:
     action = cfg.action.value if hasattr(cfg.action, "value") else str(cfg.action)
     signal.signal(signal.SIGTERM, raise_terminated)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C -> exit 130 + hint
-    from espnet3_prep.prep.sweep import clear_failure, in_multirun, record_failure
-
     if in_multirun():
         clear_failure(Path(str(cfg.output_dir)))
     try:
@@ -70,8 +69,6 @@ def run_app(cfg: DictConfig) -> dict[str, Any] | None:
 def _exit(cfg: DictConfig, code: int, message: str) -> None:
     """Exit with ``code``; a sweep point records its failure instead, so the other points
     still run and the sweep summary lists it (the sweep then exits non-zero)."""
-    from espnet3_prep.prep.sweep import in_multirun, record_failure
-
     if in_multirun():
         record_failure(Path(str(cfg.output_dir)), code, message)
         return

@@ -43,13 +43,17 @@ def submitit_env(tmp_path: Path) -> Iterator[Any]:
     set_parallel(None)
 
 
-def test_cli_submitit_local_is_byte_identical(reference_run: Path, tmp_path: Path) -> None:
-    out = tmp_path / "exp"
-    proc = run_cli(f"output_dir={out}", "parallel=submitit_local", "parallel.n_workers=2",
-                   "parallel.options.shards_per_job=2", SHARD_SIZE)
+def _assert_cli_byte_identical(reference_run: Path, out: Path, *overrides: str) -> None:
+    """A CLI run with ``overrides`` gives the reference outputs, logs under the run dir."""
+    proc = run_cli(f"output_dir={out}", "parallel.n_workers=2", SHARD_SIZE, *overrides)
     assert proc.returncode == 0, proc.stderr
     assert output_bytes(out) == output_bytes(reference_run)
     assert list((out / "logs" / "parallel").glob("*_log.out"))
+
+
+def test_cli_submitit_local_is_byte_identical(reference_run: Path, tmp_path: Path) -> None:
+    _assert_cli_byte_identical(reference_run, tmp_path / "exp", "parallel=submitit_local",
+                               "parallel.options.shards_per_job=2")
 
 
 def test_results_in_input_order_env_built_once_per_job(submitit_env: Any) -> None:
@@ -116,12 +120,8 @@ def test_bad_options_are_rejected_before_anything_runs(options: dict[str, Any],
 
 @pytest.mark.slurm
 def test_cli_submitit_slurm_is_byte_identical(reference_run: Path, tmp_path: Path) -> None:
-    out = tmp_path / "exp"
-    proc = run_cli(f"output_dir={out}", "parallel=submitit_slurm", "parallel.n_workers=2",
-                   "parallel.worker_timeout_s=30", SHARD_SIZE)
-    assert proc.returncode == 0, proc.stderr
-    assert output_bytes(out) == output_bytes(reference_run)
-    assert list((out / "logs" / "parallel").glob("*_log.out"))
+    _assert_cli_byte_identical(reference_run, tmp_path / "exp", "parallel=submitit_slurm",
+                               "parallel.worker_timeout_s=30")
 
 
 @pytest.mark.slurm
