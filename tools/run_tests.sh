@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
-# `make test`: bring up the project's single-node SLURM, run the whole suite, take it down.
+# `make test`: bring up the project's single-node SLURM (unless one is already up), run the whole
+# suite, and take down a SLURM this run started.
 # SLURM-marked tests are skipped (with the reason printed) only when this machine truly
 # cannot run SLURM (not root / no apt-get: slurm_localhost.sh exits 3).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 export ESPNET3_PREP_SLURM=unavailable
+# A SLURM that was already healthy belongs to someone else (a developer's shell, another
+# checkout's test run): use it and leave it running. One this run starts is stopped at exit.
+was_up=0
+bash tools/slurm_localhost.sh status >/dev/null 2>&1 && was_up=1
 bash tools/slurm_localhost.sh up
 rc=$?
 if [ "$rc" -eq 0 ]; then
   export ESPNET3_PREP_SLURM=up
-  trap 'bash tools/slurm_localhost.sh down >/dev/null 2>&1 || true' EXIT
+  if [ "$was_up" -eq 0 ]; then
+    trap 'bash tools/slurm_localhost.sh down >/dev/null 2>&1 || true' EXIT
+  fi
 elif [ "$rc" -eq 3 ]; then
   echo "run_tests: SLURM cannot run on this machine (see above); SLURM tests will be skipped"
 else
