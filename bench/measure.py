@@ -125,8 +125,8 @@ class FbankPair:
 
 def decode_and_fbank(files: Sequence[str]) -> float:
     """Seconds to decode and fbank ``files`` in this process (one thread)."""
+    from espnet3_prep.execution.threads import limit_threads
     from espnet3_prep.features import build_feature
-    from espnet3_prep.runner.execute import limit_threads
 
     limit_threads()
     extractor = build_feature(fbank_options())

@@ -122,7 +122,7 @@ def main() -> None:
     parser.add_argument("--no-append", action="store_true", help="do not write results.md")
     args = parser.parse_args()
     load_start, start = os.getloadavg(), time.perf_counter()
-    from espnet3_prep.runner.execute import limit_threads
+    from espnet3_prep.execution.threads import limit_threads
 
     limit_threads()  # one thread (BLAS, torch) and the workers' allocator settings
     corpus = ensure_corpus()

@@ -7,11 +7,11 @@ The spec's API, at the spec's module paths with ``espnet3_prep`` for ``espnet3``
     from espnet3_prep.parallel import set_parallel
 """
 
+from espnet3_prep.execution.sinks import Dropped
 from espnet3_prep.parallel import get_parallel_config, set_parallel
 from espnet3_prep.runner.base_runner import BaseRunner
 from espnet3_prep.runner.env_provider import EnvironmentProvider
 from espnet3_prep.runner.inference_provider import InferenceProvider
-from espnet3_prep.runner.sinks import Dropped
 
 __version__ = "0.1.0"
 __all__ = [

@@ -23,6 +23,7 @@ register_configs()
 
 @hydra.main(config_path=config_dir(), config_name="config", version_base="1.3")
 def _app(cfg: DictConfig) -> None:
+    # lazy: --help and tab completion must not import the whole pipeline
     from espnet3_prep.prep.app import run_app
 
     run_app(job_config(cfg))  # in a multirun: output_dir = this job's folder

@@ -25,13 +25,6 @@ class Action(Enum):
     collect = "collect"
 
 
-class OnError(Enum):
-    """What happens when ``forward`` raises for one item."""
-
-    record = "record"
-    raise_ = "raise"
-
-
 @dataclass
 class ProviderConfig:
     """Which provider class builds the per-process env (``_target_`` = import path)."""

@@ -1,4 +1,5 @@
-"""Shared fixtures: the embedded corpus, small real audio trees, and the SLURM gate."""
+"""Shared fixtures: the embedded corpus, the in-process reference run every backend must
+match byte for byte, and the SLURM gate."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import SHARD_SIZE, output_bytes, run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 MINI_ROOT = REPO / "espnet3_prep" / "data" / "mini_librispeech" / "LibriSpeech"
@@ -28,6 +31,21 @@ def mini_root() -> Path:
     """The embedded mini LibriSpeech shipped in the package."""
     assert MINI_ROOT.is_dir(), "embedded corpus missing: run tools/make_mini_corpus.sh"
     return MINI_ROOT
+
+
+@pytest.fixture(scope="session")
+def reference_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The embedded corpus prepared in-process (``parallel=none``), 5 items per shard."""
+    out = tmp_path_factory.mktemp("reference") / "exp"
+    proc = run_cli(f"output_dir={out}", SHARD_SIZE, "parallel=none")
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+@pytest.fixture(scope="session")
+def reference_bytes(reference_run: Path) -> dict[str, bytes]:
+    """:func:`reference_run`'s outputs as comparable bytes (see ``output_bytes``)."""
+    return output_bytes(reference_run)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

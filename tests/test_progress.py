@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from espnet3_prep.progress import ItemProgress
+from espnet3_prep.driver.progress import ItemProgress
 
 
 def test_log_lines_carry_rate_counts_and_eta(caplog: pytest.LogCaptureFixture) -> None:

@@ -22,10 +22,17 @@ import uuid
 from collections import Counter
 from typing import Any
 
-from espnet3_prep.backends import Backend, EnvSource, ResultFn
-from espnet3_prep.errors import ConfigError
-from espnet3_prep.parallel.jobqueue import SubmissionErrors
-from espnet3_prep.runner.execute import ProgressFn, ShardResult, ShardTask, limit_threads
+from espnet3_prep.backends.base import Backend, EnvSource, ResultFn
+from espnet3_prep.backends.dask_cluster import build_cluster
+from espnet3_prep.backends.jobqueue import (
+    SubmissionErrors,
+    precheck_submission,
+    render_job_script,
+)
+from espnet3_prep.errors import BackendError, ConfigError
+from espnet3_prep.execution.shard import run_shard
+from espnet3_prep.execution.task import ProgressFn, ShardResult, ShardTask
+from espnet3_prep.execution.threads import limit_threads
 
 log = logging.getLogger(__name__)
 POLL_S = 0.5
@@ -83,12 +90,10 @@ def run_on_worker(task: ShardTask, plugin_name: str, topic: str) -> ShardResult:
     """Task body: fetch this worker's env and run the shard, reporting progress."""
     from distributed import get_worker
 
-    from espnet3_prep.runner.execute import run_shard
-
     worker = get_worker()
     plugin = worker.plugins.get(plugin_name)
     if plugin is None:
-        raise RuntimeError(f"worker {worker.address} has no env plugin {plugin_name}")
+        raise BackendError(f"worker {worker.address} has no env plugin {plugin_name}")
     env = plugin.get_env()
     reporter = _EventReporter(worker, topic)
     try:
@@ -139,9 +144,6 @@ class DaskBackend(Backend):
             return self.client
         from distributed import Client
 
-        from espnet3_prep.parallel.cluster import build_cluster
-        from espnet3_prep.parallel.jobqueue import precheck_submission
-
         self.cluster = build_cluster(self.config)
         try:
             precheck_submission(self.name, self.cluster)
@@ -177,7 +179,7 @@ class DaskBackend(Backend):
                     f"{rejected[-1]}\nFix parallel.options (queue, account, memory, walltime, "
                     "job_extra_directives) and rerun; `action=plan` prints the job script.")
             if time.monotonic() > deadline:
-                raise RuntimeError(
+                raise BackendError(
                     f"no Dask worker of parallel.env={self.name} started within "
                     f"{timeout:.0f} s. Check parallel.options (queue/partition, memory, "
                     "walltime) and the scheduler logs; raise parallel.worker_timeout_s if your "
@@ -187,8 +189,6 @@ class DaskBackend(Backend):
         """The job script dask-jobqueue would submit (or the local cluster shape)."""
         if self.name == "local":
             return f"backend: local Dask cluster, {self.n_workers} worker processes x 1 thread"
-        from espnet3_prep.parallel.jobqueue import render_job_script
-
         return render_job_script(self.config)
 
     def run(self, tasks: list[ShardTask], env: EnvSource, on_result: ResultFn,
@@ -258,7 +258,7 @@ class DaskBackend(Backend):
         if now - since > limit:
             rejected = self._submit_errors.messages
             detail = f" The scheduler rejected a new job: {rejected[-1]}." if rejected else ""
-            raise RuntimeError(
+            raise BackendError(
                 f"every Dask worker has been gone for {limit:.0f} s (killed, preempted or out "
                 f"of memory?).{detail} Finished shards are kept — rerun the same command to "
                 "resume")
@@ -284,6 +284,8 @@ def _mark_unsubmitted_jobs_failed(cluster: Any) -> None:
     asserts on it and leaves the cluster ``closing``, so interpreter exit would wait 10 s."""
     from distributed.core import Status
 
+    # private API (SpecCluster exposes no public list of its jobs' states):
+    # tests/backends/test_private_apis.py
     for job in getattr(cluster, "_created", ()):
         if job.status == Status.created:
             job.status = Status.failed

@@ -5,7 +5,7 @@
   goes into one job array with at most ``n_workers`` tasks running at once
   (``slurm_array_parallelism``); locally at most ``n_workers`` jobs run at once;
 - each job builds the provider's env once (``EnvSource.make_setup_fn()``), then runs its
-  shards with :func:`~espnet3_prep.runner.execute.run_shard`;
+  shards with :func:`~espnet3_prep.execution.shard.run_shard`;
 - a job that ends without a result (scancel, out of memory, node failure, time limit) is
   resubmitted for its shards that have no done marker, at most ``job_retries`` times;
   since only the marker makes a shard done, nothing is lost or duplicated;
@@ -30,21 +30,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from espnet3_prep.backends import Backend, EnvSource, ResultFn
-from espnet3_prep.errors import ConfigError, Terminated, raise_terminated
-from espnet3_prep.runner.execute import (
-    ProgressFn,
-    ShardResult,
-    ShardTask,
-    limit_threads,
-    run_shard,
-)
-from espnet3_prep.runner.file_progress import FileProgress, ProgressFiles
-from espnet3_prep.shards import ShardStore
+from espnet3_prep.backends.base import Backend, EnvSource, ResultFn
+from espnet3_prep.backends.defaults import DEFAULT_RUN_NAME, SUBMITIT_PARAMETERS
+from espnet3_prep.errors import BackendError, ConfigError, Terminated, raise_terminated
+from espnet3_prep.execution.file_progress import FileProgress, ProgressFiles
+from espnet3_prep.execution.shard import run_shard
+from espnet3_prep.execution.task import ProgressFn, ShardResult, ShardTask
+from espnet3_prep.execution.threads import limit_threads
+from espnet3_prep.storage.shards import ShardStore
 
 log = logging.getLogger(__name__)
 DEFAULT_FOLDER = Path("exp") / "parallel_logs"
-DEFAULT_PARAMETERS = {"timeout_min": 60, "mem_gb": 2}
 DEFAULT_JOB_RETRIES = 2
 POLL_S = 1.0
 STATE_REFRESH_S = 3.0
@@ -129,7 +125,7 @@ class SubmititBackend(Backend):
         ctor_names = set(inspect.signature(executor_cls.__init__).parameters)
         ctor = {k: v for k, v in options.items() if k.split("_", 1)[-1] in ctor_names
                 and k.split("_", 1)[0] in ("slurm", "local")}
-        parameters = {**DEFAULT_PARAMETERS, "name": self.config.get("name") or "espnet3-prep",
+        parameters = {**SUBMITIT_PARAMETERS, "name": self.config.get("name") or DEFAULT_RUN_NAME,
                       "slurm_array_parallelism": self.n_workers}
         parameters.update({k: v for k, v in options.items() if k not in ctor})
         return ctor, parameters
@@ -164,6 +160,8 @@ class SubmititBackend(Backend):
             inner = self.executor()._executor
         except ConfigError as exc:
             return f"{head}\n(no sbatch script: {exc})"
+        # private API (submitit has no public way to render the script without submitting):
+        # tests/backends/test_private_apis.py
         script = inner._make_submission_file_text(inner._submitit_command_str, "plan")
         return (f"{head}\nsbatch script (submitted as one job array, "
                 f"--array=0-<jobs - 1>%{self.n_workers}):\n{script}")
@@ -256,7 +254,7 @@ class SubmititBackend(Backend):
         shard_ids = [t.shard.id for t in left]
         state = job.state
         if chunk.attempts >= self.job_retries:
-            raise RuntimeError(
+            raise BackendError(
                 f"shards {shard_ids} were lost with {chunk.attempts + 1} jobs (last: "
                 f"{job.job_id}, state {state}; log {job.paths.stderr}). Finished shards are "
                 "kept: fix the cause (memory? time limit?) and rerun the same command to "
@@ -270,7 +268,7 @@ class SubmititBackend(Backend):
         if not self._running or waited <= self.worker_timeout_s:
             return
         job_id = next(iter(self._running)).job_id
-        raise RuntimeError(
+        raise BackendError(
             f"no {self.name} job has run for {waited:.0f} s (job {job_id} is still pending"
             f"{_pending_reason(job_id)}). Check parallel.options (partition, memory, time "
             "limit) and the queue; raise parallel.worker_timeout_s if your queue is slow.")
@@ -297,7 +295,7 @@ def _report(job: Any, on_result: ResultFn) -> JobReport:
     try:
         report: JobReport = job.result()
     except FailedJobError as exc:  # the job failed outside run_job (e.g. an import error)
-        raise RuntimeError(f"job {job.job_id} failed: {exc}") from exc
+        raise BackendError(f"job {job.job_id} failed: {exc}") from exc
     for pickle in (job.paths.submitted_pickle, job.paths.result_pickle):
         pickle.unlink(missing_ok=True)  # the logs stay
     for result in report.results:
@@ -308,11 +306,9 @@ def _report(job: Any, on_result: ResultFn) -> JobReport:
 
 
 def _done_marker(task: ShardTask) -> dict[str, Any] | None:
-    if not task.store_root or not task.plan_hash:
+    if not task.store_root:
         return None
-    store = ShardStore(task.store_root)
-    return store.read_marker(task.shard.id) if store.is_done(task.shard.id,
-                                                             task.plan_hash) else None
+    return ShardStore(task.store_root).done_marker(task.shard.id, task.plan_hash)
 
 
 def _started(job: Any) -> bool:

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 from espnet3_prep.datadir import combine_data_dirs, validate_data_dir
-from espnet3_prep.datadir.status import status_lines
 from espnet3_prep.datadir.validate import DataDirError
+from espnet3_prep.storage.status import status_lines
 
 
 def parser() -> argparse.ArgumentParser:

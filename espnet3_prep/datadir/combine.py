@@ -23,7 +23,7 @@ from espnet3_prep.datadir.validate import (
     read_keyed,
     validate_data_dir,
 )
-from espnet3_prep.shards import atomic_open
+from espnet3_prep.storage.files import atomic_open
 
 log = logging.getLogger(__name__)
 COMBINED_FILES = ("wav.scp", "text", "utt2spk", "utt2dur", "utt2num_frames", "feats.scp",

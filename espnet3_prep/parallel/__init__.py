@@ -15,8 +15,9 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from espnet3_prep.backends import Backend, make_backend
-from espnet3_prep.parallel.options import normalize_parallel_config
+from espnet3_prep.backends import make_backend
+from espnet3_prep.backends.base import Backend
+from espnet3_prep.backends.options import normalize_parallel_config
 
 log = logging.getLogger(__name__)
 

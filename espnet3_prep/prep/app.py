@@ -11,27 +11,18 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from espnet3_prep.detached import IncompleteShardsError
-from espnet3_prep.errors import (
-    ConfigError,
-    FailureBudgetExceeded,
-    ItemError,
-    OutputLockedError,
-    PlanMismatchError,
-    Terminated,
-    raise_terminated,
-)
+from espnet3_prep.errors import Espnet3PrepError, Terminated, raise_terminated
+from espnet3_prep.prep import detached
+from espnet3_prep.prep.pipeline import run_prep
+from espnet3_prep.prep.plan import print_plan
+from espnet3_prep.prep.summary import print_summary
 from espnet3_prep.prep.sweep import clear_failure, in_multirun, record_failure
+from espnet3_prep.report import finish_report
 
 log = logging.getLogger("espnet3_prep")
-EXIT_CODES: dict[type[BaseException], int] = {
-    ConfigError: 2,
-    PlanMismatchError: 3,
-    OutputLockedError: 4,
-    FailureBudgetExceeded: 5,
-    ItemError: 6,
-    IncompleteShardsError: 8,
-}
+IO_ERROR_EXIT = 7
+"""Exit code of an ``OSError`` (disk full, permissions); the others are the errors'
+``exit_code`` (:mod:`espnet3_prep.errors`, README *Exit codes*)."""
 
 
 def run_app(cfg: DictConfig) -> dict[str, Any] | None:
@@ -43,10 +34,10 @@ def run_app(cfg: DictConfig) -> dict[str, Any] | None:
         clear_failure(Path(str(cfg.output_dir)))
     try:
         return _dispatch(cfg, action)
-    except tuple(EXIT_CODES) as exc:
+    except Espnet3PrepError as exc:
         log.error("%s", exc)
         print(f"espnet3-prep: error: {exc}", file=sys.stderr)
-        _exit(cfg, EXIT_CODES[type(exc)], str(exc))
+        _exit(cfg, exc.exit_code, str(exc))
     except KeyboardInterrupt as exc:
         name = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
         print(f"espnet3-prep: {name}; finished shards are kept — rerun the same command "
@@ -57,7 +48,7 @@ def run_app(cfg: DictConfig) -> dict[str, Any] | None:
                    "are kept and nothing half-written counts as done; fix the problem (disk "
                    "space, permissions) and rerun the same command")
         print(f"espnet3-prep: error: {message}", file=sys.stderr)
-        _exit(cfg, 7, message)
+        _exit(cfg, IO_ERROR_EXIT, message)
     except Exception as exc:
         if not in_multirun():
             raise  # a bug or an unexpected failure: the full traceback helps most
@@ -77,22 +68,12 @@ def _exit(cfg: DictConfig, code: int, message: str) -> None:
 
 def _dispatch(cfg: DictConfig, action: str) -> dict[str, Any] | None:
     if action == "run" and cfg.runner.async_mode:
-        from espnet3_prep.detached.app import submit_all
-
-        return submit_all(cfg)  # type: ignore[return-value]
+        return detached.submit_all(cfg)  # type: ignore[return-value]
     if action in ("status", "collect"):
-        from espnet3_prep.detached import app as detached
-
         return detached.status_all(cfg) if action == "status" else detached.collect_all(cfg)
     if action == "plan":
-        from espnet3_prep.prep.plan import print_plan
-
         print_plan(cfg)
         return None
-    from espnet3_prep.prep.pipeline import run_prep
-    from espnet3_prep.prep.summary import print_summary
-    from espnet3_prep.report import finish_report
-
     stats = run_prep(cfg)
     print_summary(stats, str(cfg.output_dir))
     finish_report(str(cfg.output_dir), stats)  # details + output_dir/report.html

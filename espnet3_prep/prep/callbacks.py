@@ -10,6 +10,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from espnet3_prep.errors import ConfigError
+from espnet3_prep.prep.validate import check_writable
 
 
 class CheckOutputDir(Callback):
@@ -21,8 +22,6 @@ class CheckOutputDir(Callback):
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         """Check before the single run's output folder is created."""
-        from espnet3_prep.prep.validate import check_writable
-
         try:
             check_writable(Path(str(config.output_dir)).absolute())
         except ConfigError as exc:

@@ -7,9 +7,9 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from espnet3_prep.atomic_batch import atomic_batch
-from espnet3_prep.runner.sinks import DROPPED_FILE, dumps_line, read_jsonl
-from espnet3_prep.shards import ShardStore, atomic_open
+from espnet3_prep.storage.files import AtomicBatch, atomic_batch, atomic_open
+from espnet3_prep.storage.jsonl import dumps_line, read_jsonl
+from espnet3_prep.storage.shards import DROPPED_FILE, ShardStore
 from espnet3_prep.writers.exports import write_exports
 from espnet3_prep.writers.jsonl import iter_results, merge_side_files
 from espnet3_prep.writers.kaldi import KaldiDirWriter, SegmentedRows
@@ -35,18 +35,18 @@ def collect_split(split: str, split_dir: Path, shard_ids: list[int], wall_s: flo
     dirs = [store.shard_dir(i) for i in shard_ids]
     markers = [store.read_marker(i) or {} for i in shard_ids]
     feat_stats = merge_feat_stats(markers)
-    with atomic_batch():  # every file fsync'd, then renamed, then one directory fsync
-        _write_rows(split_dir, dirs, with_feats=feat_stats is not None)
-        merge_side_files(dirs, split_dir)
+    with atomic_batch() as batch:  # every file fsync'd, then renamed, one directory fsync
+        _write_rows(split_dir, dirs, feat_stats is not None, batch)
+        merge_side_files(dirs, split_dir, batch=batch)
         stale = split_dir / "feats_stats.npz"
         if feat_stats is not None:
-            write_feats_stats(stale, feat_stats)
+            write_feats_stats(stale, feat_stats, batch=batch)
         elif stale.exists():
             stale.unlink()
         dropped_s = sum(float(row.get("duration") or 0.0)
                         for d in dirs for row in read_jsonl(d / DROPPED_FILE))
         stats = split_stats(split, markers, wall_s, dropped_s)
-        write_stats(split_dir / "stats.json", stats)
+        write_stats(split_dir / "stats.json", stats, batch=batch)
     write_exports(split_dir, exports)  # exports read the committed manifest.jsonl
     return stats
 
@@ -55,7 +55,8 @@ class _Unsorted(Exception):
     """Rows arrived out of utt_id order (a custom runner or dataset): sort, then rewrite."""
 
 
-def _write_rows(split_dir: Path, dirs: list[Path], with_feats: bool) -> None:
+def _write_rows(split_dir: Path, dirs: list[Path], with_feats: bool, batch: AtomicBatch
+                ) -> None:
     """Stream rows into the manifest and data dir in one read. Kaldi needs them sorted,
     so rows out of order abort the (atomic, uncommitted) files and are written sorted;
     a row cut from a longer recording restarts the data dir with a ``segments`` file."""
@@ -64,7 +65,7 @@ def _write_rows(split_dir: Path, dirs: list[Path], with_feats: bool) -> None:
         rows = iter_results(dirs) if in_order else iter(
             sorted(iter_results(dirs), key=lambda r: str(r["utt_id"])))
         try:
-            _write_sorted(split_dir, rows, with_feats, segmented)
+            _write_sorted(split_dir, rows, with_feats, segmented, batch)
             return
         except _Unsorted:
             in_order = False
@@ -73,10 +74,10 @@ def _write_rows(split_dir: Path, dirs: list[Path], with_feats: bool) -> None:
 
 
 def _write_sorted(split_dir: Path, rows: Iterator[dict[str, Any]], with_feats: bool,
-                  segmented: bool) -> None:
+                  segmented: bool, batch: AtomicBatch) -> None:
     with ExitStack() as stack:
-        manifest = stack.enter_context(atomic_open(split_dir / MANIFEST))
-        kaldi = KaldiDirWriter(split_dir, stack, with_feats, segmented)
+        manifest = stack.enter_context(atomic_open(split_dir / MANIFEST, batch=batch))
+        kaldi = KaldiDirWriter(split_dir, stack, with_feats, segmented, batch=batch)
         previous = None
         for row in rows:
             key = str(row["utt_id"])

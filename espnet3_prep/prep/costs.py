@@ -2,7 +2,7 @@
 
 Decoding and feature extraction dominate a shard's time and both grow with the audio's
 length, which the file size tracks well within a corpus (one codec). Only the order in
-which shards are submitted uses it (:mod:`espnet3_prep.runner.schedule`).
+which shards are submitted uses it (:mod:`espnet3_prep.driver.schedule`).
 """
 
 from __future__ import annotations

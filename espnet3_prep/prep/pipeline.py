@@ -7,15 +7,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 
-from espnet3_prep.lock import OutputLock
+from espnet3_prep.compat import resolve_class
+from espnet3_prep.driver.options import RunOptions
+from espnet3_prep.driver.submit import assert_no_live_jobs
 from espnet3_prep.parallel import close_parallel, set_parallel
 from espnet3_prep.prep.collect import collect_split
 from espnet3_prep.prep.costs import AudioBytes
 from espnet3_prep.prep.validate import check_channel, validate_config
-from espnet3_prep.shards import ShardStore
+from espnet3_prep.storage.lock import OutputLock
+from espnet3_prep.storage.shards import ShardStore
 from espnet3_prep.writers.exports import export_options
 
 log = logging.getLogger(__name__)
@@ -23,9 +25,6 @@ OUTPUT_FORMAT = 2
 """Version of what a shard holds (row keys, ark layout): bump it when that changes, so
 shards written by an older espnet3-prep are refused on resume instead of mixed in
 (2: rows carry gender, recording and channel)."""
-RUNNER_KEYS = ("shard_size", "batch_size", "async_mode", "async_specs_dir",
-               "async_result_dir", "resume", "on_error", "retries", "max_failures", "progress",
-               "item_timeout_s", "retry_failed")
 
 
 def run_prep(cfg: DictConfig) -> dict[str, dict[str, Any]]:
@@ -34,8 +33,6 @@ def run_prep(cfg: DictConfig) -> dict[str, dict[str, Any]]:
     output_dir = Path(str(cfg.output_dir)).absolute()
     results: dict[str, dict[str, Any]] = {}
     with OutputLock(output_dir):
-        from espnet3_prep.detached.submit import assert_no_live_jobs
-
         for split in splits:  # before anything runs: the cleanup below would hit their files
             assert_no_live_jobs(output_dir / split, "a synchronous run")
         set_parallel(parallel_config(cfg, output_dir))
@@ -70,19 +67,22 @@ def split_config(cfg: DictConfig, split: str) -> DictConfig:
     return copy
 
 
-def build_runner(cfg: DictConfig, split: str, split_dir: Path) -> tuple[Any, DictConfig, int]:
-    """The split's runner (provider, plan key, runner options), its config, its size."""
+def build_runner(cfg: DictConfig, split: str, split_dir: Path, **overrides: Any
+                 ) -> tuple[Any, DictConfig, int]:
+    """The split's runner (provider, plan key, runner options), its config, its size;
+    ``overrides`` replace run options (e.g. a per-split ``async_specs_dir``)."""
     one = split_config(cfg, split)
-    provider_cls = get_class(str(cfg.provider._target_))
-    runner_cls = get_class(str(cfg.runner._target_))
+    provider_cls = resolve_class(str(cfg.provider._target_))
+    runner_cls = resolve_class(str(cfg.runner._target_))
     dataset = provider_cls.build_dataset(one)
     check_channel(one, dataset)
     provider = provider_cls(one, params={"output_dir": str(split_dir)})
     if hasattr(provider, "use_dataset"):  # the in-process env reuses it (no second parse)
         provider.use_dataset(dataset)
-    kwargs = {k: one.runner[k] for k in RUNNER_KEYS if k in one.runner}
-    runner = runner_cls(provider, work_dir=split_dir, plan_key=plan_key(one, dataset),
-                        description=split, shard_cost=AudioBytes(dataset), **kwargs)
+    options = RunOptions.from_config(one.runner, work_dir=split_dir, description=split,
+                                     **overrides)
+    runner = runner_cls(provider, options=options, plan_key=plan_key(one, dataset),
+                        shard_cost=AudioBytes(dataset))
     return runner, one, len(dataset)
 
 

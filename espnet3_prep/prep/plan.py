@@ -11,7 +11,8 @@ from hydra.utils import get_class
 from omegaconf import DictConfig
 
 from espnet3_prep.backends import make_backend
-from espnet3_prep.parallel.options import normalize_parallel_config
+from espnet3_prep.backends.detached.schedulers import describe_detached
+from espnet3_prep.backends.options import normalize_parallel_config
 from espnet3_prep.prep.estimate import describe, estimate
 from espnet3_prep.prep.pipeline import parallel_config, split_config
 from espnet3_prep.prep.validate import validate_config
@@ -32,8 +33,6 @@ def print_plan(cfg: DictConfig) -> list[dict[str, Any]]:
         print("\n".join(describe(row["estimate"])))
     parallel = normalize_parallel_config(parallel_config(cfg, output_dir))
     if cfg.runner.async_mode and rows:
-        from espnet3_prep.detached.schedulers import describe_detached
-
         first = rows[0]
         per_job = -(-first["shards"] // max(1, int(parallel.get("n_workers") or 1)))
         print(describe_detached(parallel, output_dir / first["split"],

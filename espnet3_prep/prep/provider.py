@@ -6,6 +6,9 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from espnet3_prep.cleaners import build_cleaner
+from espnet3_prep.datasets import build_dataset
+from espnet3_prep.features import build_feature
 from espnet3_prep.runner.inference_provider import InferenceProvider
 
 
@@ -24,22 +27,16 @@ class PrepProvider(InferenceProvider):
     @staticmethod
     def build_dataset(cfg: DictConfig) -> Any:
         """The split's dataset (a lazy, sorted sequence of sample dicts)."""
-        from espnet3_prep.datasets import build_dataset
-
         return build_dataset(_plain(cfg.dataset), str(cfg.dataset.split))
 
     @staticmethod
     def build_model(cfg: DictConfig) -> Any:
         """The feature extractor (``feature=none`` gives one that produces no arrays)."""
-        from espnet3_prep.features import build_feature
-
         return build_feature(_plain(cfg.feature))
 
     @staticmethod
     def build_extras(cfg: DictConfig) -> dict[str, Any]:
         """The cleaner and the audio-reading options."""
-        from espnet3_prep.cleaners import build_cleaner
-
         dataset = _plain(cfg.dataset)
         return {
             "cleaner": build_cleaner(_plain(cfg.get("cleaner"))),

@@ -13,10 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from espnet3_prep.audio import change_speed, load_audio
 from espnet3_prep.errors import AudioReadError, ChannelOutOfRange
+from espnet3_prep.execution.sinks import Dropped, ShardSink
 from espnet3_prep.ids import validate_id
 from espnet3_prep.runner.base_runner import BaseRunner
-from espnet3_prep.runner.sinks import Dropped, ShardSink
 from espnet3_prep.writers.ark import ArkWriter
 
 ARK_NAME = "feats.ark"
@@ -77,8 +78,6 @@ def _check_metadata(sample: dict[str, Any], cleaner: Any) -> dict[str, Any] | Dr
 def _read_audio(sample: dict[str, Any], target_sr: int | None, options: dict[str, Any]
                 ) -> tuple[np.ndarray, int] | Dropped:
     """Decode (resampled, downmixed, speed-perturbed) audio, or the reason it is dropped."""
-    from espnet3_prep.audio import change_speed, load_audio
-
     utt_id = sample["utt_id"]
     try:
         wave, sr = load_audio(sample["audio"], target_sr=target_sr,

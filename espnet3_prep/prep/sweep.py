@@ -26,6 +26,8 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from espnet3_prep.storage.files import atomic_write_json
+
 log = logging.getLogger(__name__)
 DEFAULT_JOB_DIR = "defaults"
 
@@ -62,8 +64,6 @@ FAILED_FILE = "FAILED.json"
 
 def record_failure(job_dir: Path, code: int, message: str) -> None:
     """Mark this sweep point as failed (read by the sweep summary)."""
-    from espnet3_prep.shards import atomic_write_json
-
     job_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(job_dir / FAILED_FILE, {"exit_code": code, "error": message})
 
@@ -85,6 +85,7 @@ class SweepSummary(Callback):
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         """Collect every job's stats, print the table, write the summary files."""
+        # lazy: sweep_table imports FAILED_FILE from this module (a cycle at import time)
         from espnet3_prep.prep.sweep_table import print_table, sweep_rows, write_summary
 
         sweep_dir = Path(str(config.hydra.sweep.dir)).absolute()

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from espnet3_prep.prep.sweep import FAILED_FILE
-from espnet3_prep.shards import atomic_open, atomic_write_json
+from espnet3_prep.storage.files import atomic_open, atomic_write_json
 
 SUMMARY_MD = "sweep_summary.md"
 SUMMARY_JSON = "sweep_summary.json"

@@ -8,11 +8,16 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 
-from espnet3_prep.errors import ConfigError
-from espnet3_prep.parallel.options import normalize_parallel_config
+from espnet3_prep.audio import audio_info
+from espnet3_prep.backends.options import normalize_parallel_config
+from espnet3_prep.cleaners import build_cleaner
+from espnet3_prep.compat import resolve_class
+from espnet3_prep.datasets import check_dataset_config, list_splits
+from espnet3_prep.driver.options import RunOptions
+from espnet3_prep.errors import AudioReadError, ConfigError
+from espnet3_prep.features import build_feature
 from espnet3_prep.writers.exports import selected_exports
 
 
@@ -22,15 +27,13 @@ def _plain(node: Any) -> Any:
 
 def validate_config(cfg: DictConfig) -> list[str]:
     """Check dataset, feature, cleaner, parallel, runner and output dir; return the splits."""
-    from espnet3_prep.datasets import check_dataset_config, list_splits
-
     dataset = _plain(cfg.dataset)
     check_dataset_config(dataset)
     _check_builder("feature", cfg.feature)
     _check_builder("cleaner", cfg.get("cleaner"))
     selected_exports(_plain(cfg.get("export")))
     normalize_parallel_config({k: v for k, v in _plain(cfg.parallel).items() if v is not None})
-    _check_runner(cfg.runner)
+    _check_runner(cfg.runner, Path(str(cfg.output_dir)).absolute())
     for key in ("provider._target_", "runner._target_"):
         _check_class(key, str(OmegaConf.select(cfg, key)))
     check_writable(Path(str(cfg.output_dir)).absolute())
@@ -42,9 +45,6 @@ def validate_config(cfg: DictConfig) -> list[str]:
 
 
 def _check_builder(group: str, node: Any) -> None:
-    from espnet3_prep.cleaners import build_cleaner
-    from espnet3_prep.features import build_feature
-
     builder = build_feature if group == "feature" else build_cleaner
     try:
         builder(_plain(node))
@@ -54,25 +54,17 @@ def _check_builder(group: str, node: Any) -> None:
         raise ConfigError(f"{group}: {exc}") from exc
 
 
-def _check_runner(runner: DictConfig) -> None:
-    if runner.on_error not in ("record", "raise"):
-        raise ConfigError(f"runner.on_error={runner.on_error!r}; use record or raise")
-    if runner.shard_size is None or runner.shard_size < 1:
-        raise ConfigError(f"runner.shard_size must be >= 1, got {runner.shard_size}")
-    if runner.batch_size is not None and runner.batch_size < 1:
-        raise ConfigError(f"runner.batch_size must be >= 1 or null, got {runner.batch_size}")
-    if runner.retries < 0:
-        raise ConfigError(f"runner.retries must be >= 0, got {runner.retries}")
-    if runner.max_failures is not None and runner.max_failures < 0:
-        raise ConfigError(f"runner.max_failures must be >= 0, got {runner.max_failures}")
-    if runner.item_timeout_s is not None and runner.item_timeout_s < 0:
-        raise ConfigError(f"runner.item_timeout_s must be a number of seconds >= 0 (0 or "
-                          f"null: no limit), got {runner.item_timeout_s}")
+def _check_runner(runner: DictConfig, output_dir: Path) -> None:
+    """The run options are checked where they are defined (:class:`RunOptions`); the CLI
+    only adds that ``shard_size`` must be given (the Python API's ``None`` = automatic)."""
+    if runner.shard_size is None:
+        raise ConfigError("runner.shard_size must be >= 1, got None")
+    RunOptions.from_config(runner, work_dir=output_dir)  # shards live under output_dir
 
 
 def _check_class(key: str, path: str) -> None:
     try:
-        get_class(path)
+        resolve_class(path)
     except Exception as exc:  # noqa: BLE001 - hydra raises various types
         raise ConfigError(f"{key}={path!r} cannot be imported ({exc}); give the full import "
                           "path of a class, e.g. my_recipe.runner.MyRunner") from exc
@@ -94,9 +86,6 @@ def check_writable(output_dir: Path) -> None:
 def check_channel(one: DictConfig, dataset: Any, sample: int = 5) -> None:
     """``dataset.channel=k`` that none of the first ``sample`` audio files has is a config
     mistake (it would drop every item), reported before any shard runs."""
-    from espnet3_prep.audio import audio_info
-    from espnet3_prep.errors import AudioReadError
-
     channel = one.dataset.get("channel")
     if channel is None:
         return

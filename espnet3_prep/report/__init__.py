@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from espnet3_prep.report.data import SplitData, read_run
+from espnet3_prep.report.terminal import print_details
+from espnet3_prep.storage.files import atomic_write_text
 
 log = logging.getLogger(__name__)
 REPORT = "report.html"
@@ -21,9 +23,7 @@ __all__ = ["REPORT", "SplitData", "finish_report", "read_run", "write_report"]
 def write_report(output_dir: Path, stats: dict[str, dict[str, Any]] | None = None,
                  splits: list[SplitData] | None = None) -> Path:
     """Write ``report.html`` atomically; returns its path."""
-    from espnet3_prep.report.html import render
-    from espnet3_prep.shards import atomic_write_text
-
+    from espnet3_prep.report.html import render  # lazy: matplotlib takes ~0.7 s to import
     output_dir = Path(output_dir).absolute()
     splits = splits if splits is not None else read_run(output_dir, stats)
     path = output_dir / REPORT
@@ -37,8 +37,6 @@ def finish_report(output_dir: Path | str, stats: dict[str, dict[str, Any]]) -> P
     A report that cannot be made (e.g. a plotting error) is logged, never fatal: the
     prepared data is complete either way.
     """
-    from espnet3_prep.report.terminal import print_details
-
     try:
         splits = read_run(Path(output_dir), stats)
         print_details(splits)

@@ -6,7 +6,7 @@ the matrix via ``tobytes`` plus eight small writes); this writer emits the same 
 the little-endian data — with one header write and the array's own buffer. kaldiio stays
 the reader (``kaldiio.load_mat("feats.ark:<offset>")``); ``tests/writers/test_wr_ark.py``
 checks the output is byte-identical to ``kaldiio.save_ark``. Every few MB the kernel is
-asked to start writing the file back (:mod:`espnet3_prep.writeback`), so that the fsync
+asked to start writing the file back (:mod:`espnet3_prep.storage.writeback`), so that the fsync
 at shard commit does not wait for the whole ark.
 """
 
@@ -18,7 +18,7 @@ from typing import IO
 
 import numpy as np
 
-from espnet3_prep.writeback import KICK_BYTES, start_writeback
+from espnet3_prep.storage.writeback import KICK_BYTES, start_writeback
 
 _TOKENS = {("<f4", 2): b"FM ", ("<f8", 2): b"DM ", ("<f4", 1): b"FV ", ("<f8", 1): b"DV "}
 _INT32 = struct.Struct("<i")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from espnet3_prep.shards import atomic_open
+from espnet3_prep.storage.files import atomic_open
 from espnet3_prep.writers.lhotse import MANIFEST, iter_manifest
 
 PARQUET = "hf.parquet"

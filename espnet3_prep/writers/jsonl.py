@@ -7,14 +7,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from espnet3_prep.runner.sinks import (
-    DROPPED_FILE,
-    ERRORS_FILE,
-    RESULTS_FILE,
-    dumps_line,
-    read_jsonl,
-)
-from espnet3_prep.shards import atomic_open
+from espnet3_prep.storage.files import AtomicBatch, atomic_open
+from espnet3_prep.storage.jsonl import dumps_line, read_jsonl
+from espnet3_prep.storage.shards import DROPPED_FILE, ERRORS_FILE, RESULTS_FILE
 
 
 def iter_results(shard_dirs: Sequence[Path]) -> Iterator[dict[str, Any]]:
@@ -29,12 +24,13 @@ def iter_results(shard_dirs: Sequence[Path]) -> Iterator[dict[str, Any]]:
                     yield json.loads(line)["result"]
 
 
-def merge_side_files(shard_dirs: Sequence[Path], out_dir: Path) -> dict[str, int]:
+def merge_side_files(shard_dirs: Sequence[Path], out_dir: Path, *,
+                     batch: AtomicBatch | None = None) -> dict[str, int]:
     """Concatenate shards' dropped/errors files (without the internal ``idx``)."""
     counts = {}
     for name in (DROPPED_FILE, ERRORS_FILE):
         rows = [row for d in shard_dirs for row in read_jsonl(d / name)]
-        with atomic_open(out_dir / name) as handle:
+        with atomic_open(out_dir / name, batch=batch) as handle:
             for row in rows:
                 row.pop("idx", None)
                 handle.write(dumps_line(row))

@@ -9,7 +9,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from espnet3_prep.shards import atomic_open
+from espnet3_prep.storage.files import AtomicBatch, atomic_open
 from espnet3_prep.writers.recordings import RecordingIds
 
 log = logging.getLogger(__name__)
@@ -33,12 +33,13 @@ class KaldiDirWriter:
     """
 
     def __init__(self, directory: Path, stack: ExitStack, with_feats: bool,
-                 segmented: bool = False) -> None:
+                 segmented: bool = False, *, batch: AtomicBatch | None = None) -> None:
         self.directory = directory
+        self.batch = batch
         names = BASE_FILES + (FEATURE_FILES if with_feats else ())
         if segmented:
             names = tuple(n for n in names if n != "wav.scp") + ("segments",)
-        self.handles = {name: stack.enter_context(atomic_open(directory / name))
+        self.handles = {name: stack.enter_context(atomic_open(directory / name, batch=batch))
                         for name in names}
         self.segmented = segmented
         self.recordings: dict[str, str] = {}
@@ -79,11 +80,11 @@ class KaldiDirWriter:
     def finish(self) -> None:
         """Write spk2utt (speakers sorted, utterances in utt order), and wav.scp by
         recording and spk2gender when there are any."""
-        with atomic_open(self.directory / "spk2utt") as handle:
+        with atomic_open(self.directory / "spk2utt", batch=self.batch) as handle:
             for speaker in sorted(self.spk2utt):
                 handle.write(f"{speaker} {' '.join(self.spk2utt[speaker])}\n")
         if self.segmented:
-            with atomic_open(self.directory / "wav.scp") as handle:
+            with atomic_open(self.directory / "wav.scp", batch=self.batch) as handle:
                 for recording in sorted(self.recordings):
                     handle.write(f"{recording} {self.recordings[recording]}\n")
         gender_file = self.directory / "spk2gender"
@@ -91,7 +92,7 @@ class KaldiDirWriter:
             log.info("%s: no spk2gender (Kaldi needs m/f for every speaker; %d of %d have "
                      "one)", self.directory, len(self.spk2gender), len(self.spk2utt))
         if self.spk2gender and len(self.spk2gender) == len(self.spk2utt):
-            with atomic_open(gender_file) as handle:
+            with atomic_open(gender_file, batch=self.batch) as handle:
                 for speaker in sorted(self.spk2gender):
                     handle.write(f"{speaker} {self.spk2gender[speaker]}\n")
         elif gender_file.exists():

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from espnet3_prep.shards import atomic_open
+from espnet3_prep.storage.files import atomic_open
 from espnet3_prep.writers.recordings import RecordingIds
 
 RECORDINGS = "recordings.jsonl.gz"

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from espnet3_prep.shards import atomic_open, atomic_write_json
+from espnet3_prep.storage.files import AtomicBatch, atomic_open, atomic_write_json
 
 
 def merge_feat_stats(markers: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -28,12 +28,13 @@ def merge_feat_stats(markers: list[dict[str, Any]]) -> dict[str, Any] | None:
     return total
 
 
-def write_feats_stats(path: Path, stats: dict[str, Any]) -> None:
+def write_feats_stats(path: Path, stats: dict[str, Any], *,
+                      batch: AtomicBatch | None = None) -> None:
     """ESPnet's ``feats_stats.npz``: ``count`` (frames), ``sum``, ``sum_square``."""
     buffer = io.BytesIO()
     np.savez(buffer, count=np.asarray(stats["count"], dtype=np.int64),
              sum=stats["sum"], sum_square=stats["sum_square"])
-    with atomic_open(path, "wb") as handle:
+    with atomic_open(path, "wb", batch=batch) as handle:
         handle.write(buffer.getvalue())
 
 
@@ -67,6 +68,7 @@ def split_stats(split: str, markers: list[dict[str, Any]], wall_s: float,
     }
 
 
-def write_stats(path: Path, stats: dict[str, Any]) -> None:
+def write_stats(path: Path, stats: dict[str, Any], *, batch: AtomicBatch | None = None
+                ) -> None:
     """Write ``stats.json`` atomically."""
-    atomic_write_json(path, stats)
+    atomic_write_json(path, stats, batch=batch)

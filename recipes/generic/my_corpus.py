@@ -14,9 +14,9 @@ from typing import Any
 
 from omegaconf import DictConfig
 
+from espnet3_prep.execution.sinks import Dropped
 from espnet3_prep.prep.provider import PrepProvider
 from espnet3_prep.prep.runner import PrepRunner
-from espnet3_prep.runner.sinks import Dropped
 
 MAX_CHARS_PER_SECOND = 30.0  # faster than any real speech: a misaligned transcript
 

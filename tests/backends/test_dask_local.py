@@ -11,7 +11,7 @@ import pytest
 from espnet3_prep import get_parallel_config, set_parallel
 from espnet3_prep.errors import ConfigError
 from espnet3_prep.parallel import close_parallel, get_backend
-from tests.runner.toy import BrokenProvider, ToyProvider, ToyRunner, expected
+from tests.toy import BrokenProvider, ToyProvider, ToyRunner, expected
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_only_the_latest_env_stays_on_the_workers(dask_local: None) -> None:
 
 
 def _model_builds() -> int:
-    from tests.runner import toy
+    from tests import toy
 
     return len(toy.MODEL_BUILDS)
 

@@ -6,12 +6,10 @@ rejected submission fails within seconds with sbatch's own message; PBS through 
 from __future__ import annotations
 
 import subprocess
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import dask
 import distributed  # noqa: F401 - load its config defaults before dask.config.set
@@ -19,32 +17,21 @@ import pytest
 
 from espnet3_prep import set_parallel
 from espnet3_prep.parallel import close_parallel, get_backend
-from tests.backends.conftest import SHARD_SIZE
-from tests.backends.jobs import (
+from tests.helpers import (
     committed_shards,
     done_shards,
     job_count,
     killed_attempts,
+    run_cli,
+    run_in_thread,
     running_jobs,
     wait_until,
 )
 from tests.matrix import record
-from tests.prep.helpers import output_bytes, run_cli
-from tests.runner.toy import SlowToyRunner, ToyProvider, ToyRunner, expected
+from tests.toy import SlowToyRunner, ToyProvider, ToyRunner, expected
 
 pytestmark = pytest.mark.slurm
 RUN_NAME = "espnet3-prep-mini_librispeech"
-
-
-def test_cli_slurm_is_byte_identical_to_in_process(reference_run: Path, tmp_path: Path
-                                                   ) -> None:
-    out = tmp_path / "exp"
-    proc = run_cli(f"output_dir={out}", "parallel=slurm", "parallel.n_workers=2",
-                   "parallel.worker_timeout_s=30", SHARD_SIZE)
-    assert proc.returncode == 0, proc.stderr
-    assert output_bytes(out) == output_bytes(reference_run)
-    logs = sorted(p.name for p in (out / "logs" / "parallel").iterdir())
-    assert logs and all(name.startswith(RUN_NAME) for name in logs), logs
 
 
 @pytest.mark.parametrize(("overrides", "needle"), [
@@ -77,21 +64,6 @@ def slurm_dask(tmp_path: Path) -> Iterator[str]:
         finally:
             close_parallel()
             set_parallel(None)
-
-
-def run_in_thread(runner: Any, n: int) -> tuple[threading.Thread, dict[str, Any]]:
-    """Start ``runner(range(n))`` in a thread; the dict gets ``out`` or ``error``."""
-    box: dict[str, Any] = {}
-
-    def body() -> None:
-        try:
-            box["out"] = runner(range(n))
-        except BaseException as exc:  # noqa: BLE001 - re-raised by the test
-            box["error"] = exc
-
-    thread = threading.Thread(target=body, daemon=True)
-    thread.start()
-    return thread, box
 
 
 def test_scancelled_worker_is_replaced_and_its_shard_rerun(slurm_dask: str, tmp_path: Path

@@ -19,13 +19,16 @@ import pytest
 from espnet3_prep import set_parallel
 from espnet3_prep.errors import ConfigError, ItemError
 from espnet3_prep.parallel import close_parallel
-from tests.backends.conftest import SHARD_SIZE
-from tests.backends.dying import DyingToyRunner
-from tests.backends.jobs import committed_shards, done_shards, running_jobs, wait_until
-from tests.backends.test_slurm import run_in_thread
+from tests.helpers import (
+    committed_shards,
+    done_shards,
+    run_cli,
+    run_in_thread,
+    running_jobs,
+    wait_until,
+)
 from tests.matrix import record
-from tests.prep.helpers import output_bytes, run_cli
-from tests.runner.toy import SlowToyRunner, ToyProvider, ToyRunner, expected
+from tests.toy import DyingToyRunner, SlowToyRunner, ToyProvider, ToyRunner, expected
 
 
 @pytest.fixture
@@ -41,19 +44,6 @@ def submitit_env(tmp_path: Path) -> Iterator[Any]:
     yield use
     close_parallel()
     set_parallel(None)
-
-
-def _assert_cli_byte_identical(reference_run: Path, out: Path, *overrides: str) -> None:
-    """A CLI run with ``overrides`` gives the reference outputs, logs under the run dir."""
-    proc = run_cli(f"output_dir={out}", "parallel.n_workers=2", SHARD_SIZE, *overrides)
-    assert proc.returncode == 0, proc.stderr
-    assert output_bytes(out) == output_bytes(reference_run)
-    assert list((out / "logs" / "parallel").glob("*_log.out"))
-
-
-def test_cli_submitit_local_is_byte_identical(reference_run: Path, tmp_path: Path) -> None:
-    _assert_cli_byte_identical(reference_run, tmp_path / "exp", "parallel=submitit_local",
-                               "parallel.options.shards_per_job=2")
 
 
 def test_results_in_input_order_env_built_once_per_job(submitit_env: Any) -> None:
@@ -116,12 +106,6 @@ def test_bad_options_are_rejected_before_anything_runs(options: dict[str, Any],
 
 
 # --------------------------------------------------------------------------- real SLURM
-
-
-@pytest.mark.slurm
-def test_cli_submitit_slurm_is_byte_identical(reference_run: Path, tmp_path: Path) -> None:
-    _assert_cli_byte_identical(reference_run, tmp_path / "exp", "parallel=submitit_slurm",
-                               "parallel.worker_timeout_s=30")
 
 
 @pytest.mark.slurm

@@ -10,8 +10,8 @@ import pytest
 
 from espnet3_prep.datadir import DataDirError, check_data_dir, combine_data_dirs
 from espnet3_prep.datadir.__main__ import main as datadir_main
-from espnet3_prep.datadir.status import status_lines
-from tests.prep.helpers import run_cli
+from espnet3_prep.storage.status import status_lines
+from tests.helpers import run_cli
 
 SPLITS = ("dev-clean-2", "train-clean-5")
 

@@ -12,7 +12,7 @@ from espnet3_prep.audio import change_speed
 from espnet3_prep.datadir.validate import check_data_dir
 from espnet3_prep.datasets import build_dataset
 from espnet3_prep.errors import ConfigError
-from tests.prep.helpers import run_cli
+from tests.helpers import run_cli
 
 
 def test_copies_are_prefixed_and_sorted(mini_root: Path) -> None:

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 
 from espnet3_prep import set_parallel
-from espnet3_prep.detached.specs import absolutize, check_importable, class_path
-from espnet3_prep.detached.status import store_status
+from espnet3_prep.backends.detached.specs import absolutize, check_importable, class_path
+from espnet3_prep.driver.status import store_status
 from espnet3_prep.errors import ConfigError, PlanMismatchError
-from espnet3_prep.runner.sinks import read_jsonl
-from tests.detached.conftest import wait_for
-from tests.runner.toy import SlowToyRunner, ToyProvider, ToyRunner, expected
+from espnet3_prep.storage.jsonl import read_jsonl
+from tests.helpers import wait_for
+from tests.toy import SlowToyRunner, ToyProvider, ToyRunner, expected
 
 KEYS = {"job_id", "spec", "result", "shard", "state"}
 
@@ -61,8 +61,8 @@ def test_api_returns_job_metadata_and_results_land_as_jsonl(
     assert len({m["job_id"] for m in job_meta}) == 2  # 4 shards grouped into n_workers jobs
     spec = json.loads(Path(job_meta[1]["spec"]).read_text())
     plan = json.loads((tmp_path / "results" / "plan.json").read_text())
-    assert spec["runner"] == "tests.runner.toy.ToyRunner"
-    assert spec["provider"] == "tests.runner.toy.ToyProvider"
+    assert spec["runner"] == "tests.toy.ToyRunner"
+    assert spec["provider"] == "tests.toy.ToyProvider"
     assert spec["shard"] == {"id": 1, "indices": [5, 6, 7, 8, 9]}
     assert spec["plan_hash"] == plan["plan_hash"] and spec["params"] == {"offset": 1}
     assert Path(spec["store"]).is_absolute() and spec["config"] == {"n": 20}

@@ -9,8 +9,7 @@ import json
 import shlex
 from pathlib import Path
 
-from tests.detached.conftest import SHARD_SIZE, book, wait_for
-from tests.prep.helpers import cli_env, output_bytes, run_cli
+from tests.helpers import SHARD_SIZE, book, cli_env, output_bytes, run_cli, wait_for
 
 SLOW = "runner._target_=tests.prep.slow.SlowPrepRunner"  # same outputs as PrepRunner
 
@@ -21,7 +20,7 @@ def _status(cwd: Path) -> str:
     return proc.stdout
 
 
-def test_local_detached_jobs_end_to_end(tmp_path: Path, sync_reference: dict[str, bytes]
+def test_local_detached_jobs_end_to_end(tmp_path: Path, reference_bytes: dict[str, bytes]
                                         ) -> None:
     submit = ("output_dir=exp", SHARD_SIZE, SLOW, "parallel=local", "parallel.n_workers=2",
               "runner.async_mode=true")
@@ -46,7 +45,7 @@ def test_local_detached_jobs_end_to_end(tmp_path: Path, sync_reference: dict[str
     assert bare.returncode == 3 and hint in bare.stderr, bare.stderr  # refused, names the fix
     collect = run_cli(*shlex.split(hint)[1:], cwd=tmp_path)
     assert collect.returncode == 0, collect.stderr
-    assert output_bytes(out) == sync_reference
+    assert output_bytes(out) == reference_bytes
 
     # a shard without its marker (crash mid-write) is never merged, only it is resubmitted
     manifest = (out / "train-clean-5" / "manifest.jsonl").read_bytes()
@@ -68,4 +67,4 @@ def test_local_detached_jobs_end_to_end(tmp_path: Path, sync_reference: dict[str
     wait_for(lambda: "every shard is done" in _status(tmp_path), 90, "the resubmitted shard")
     collect = run_cli("output_dir=exp", SHARD_SIZE, SLOW, "action=collect", cwd=tmp_path)
     assert collect.returncode == 0, collect.stderr
-    assert output_bytes(out) == sync_reference
+    assert output_bytes(out) == reference_bytes

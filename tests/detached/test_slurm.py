@@ -1,7 +1,7 @@
 """Detached jobs on the project's real single-node SLURM: submit and return, status while
 the jobs run, ``scancel`` one shard's job, status shows it failed, the rerun resubmits
-only that shard, collect is byte-identical to a synchronous run. Also PBS (qsub through
-slurm-wlm-torque) and submitit arrays, and a rejected sbatch failing at once."""
+only that shard, collect is byte-identical to a synchronous run; a rejected sbatch fails
+at once. (PBS and submitit arrays: tests/contract/test_backend_contract.py.)"""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from espnet3_prep.detached.status import store_status
-from tests.detached.conftest import SHARD_SIZE, book, wait_for
+from espnet3_prep.driver.status import store_status
+from tests.helpers import SHARD_SIZE, book, cli_env, output_bytes, run_cli, wait_for
 from tests.matrix import record
-from tests.prep.helpers import cli_env, output_bytes, run_cli
 
 pytestmark = pytest.mark.slurm
 DEV = "dataset.splits=[dev-clean-2]"  # 12 items: shards of 5, 5, 2
@@ -39,7 +38,7 @@ def _in_squeue(job_id: str) -> bool:
 
 
 def test_slurm_scancel_one_shard_then_resubmit_only_it(
-        tmp_path: Path, sync_reference: dict[str, bytes]) -> None:
+        tmp_path: Path, reference_bytes: dict[str, bytes]) -> None:
     out = tmp_path / "exp"
     submit = (f"output_dir={out}", DEV, SHARD_SIZE, SLOW, "parallel=slurm",
               "parallel.n_workers=4", "runner.async_mode=true")
@@ -72,26 +71,9 @@ def test_slurm_scancel_one_shard_then_resubmit_only_it(
     wait_for(lambda: store_status(split)["counts"]["done"] == 3, 90, "the resubmitted shard")
     collect = run_cli(f"output_dir={out}", DEV, SHARD_SIZE, SLOW, "action=collect")
     assert collect.returncode == 0, collect.stderr
-    assert output_bytes(out) == _dev_only(sync_reference)
+    assert output_bytes(out) == _dev_only(reference_bytes)
     record("scancel a detached shard job", "status: failed; rerun resubmits only it",
            "collect byte-identical to the sync run")
-
-
-@pytest.mark.parametrize("env", ["pbs", "submitit_slurm"])
-def test_pbs_and_submitit_arrays_are_byte_identical(
-        tmp_path: Path, sync_reference: dict[str, bytes], env: str) -> None:
-    out = tmp_path / "exp"
-    proc = run_cli(f"output_dir={out}", DEV, SHARD_SIZE, f"parallel={env}",
-                   "parallel.n_workers=2", "runner.async_mode=true")
-    assert proc.returncode == 0, proc.stderr
-    jobs = book(out / "dev-clean-2")["jobs"]
-    assert [j["shards"] for j in jobs.values()] == [[0, 1], [2]]
-    assert all(j["kind"] == env for j in jobs.values())
-    wait_for(lambda: store_status(out / "dev-clean-2")["counts"]["done"] == 3, 90,
-             f"the {env} jobs")
-    collect = run_cli(f"output_dir={out}", DEV, SHARD_SIZE, "action=collect")
-    assert collect.returncode == 0, collect.stderr
-    assert output_bytes(out) == _dev_only(sync_reference)
 
 
 def test_rejected_sbatch_fails_at_once_with_its_message(tmp_path: Path) -> None:

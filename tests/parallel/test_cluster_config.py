@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dask
 
-from espnet3_prep.parallel.cluster import LOCAL_TICK, local_dask_config
+from espnet3_prep.backends.dask_cluster import LOCAL_TICK, local_dask_config
 
 
 def test_defaults_slow_the_tick_and_turn_the_worker_profiler_off() -> None:

@@ -15,8 +15,8 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from espnet3_prep.backends import make_backend
+from espnet3_prep.backends.options import normalize_parallel_config
 from espnet3_prep.cli import config_dir
-from espnet3_prep.parallel.options import normalize_parallel_config
 from espnet3_prep.prep.pipeline import parallel_config
 
 GOLDEN = Path(__file__).parent / "golden"

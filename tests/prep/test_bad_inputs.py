@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from tests.helpers import run_cli
 from tests.matrix import record
-from tests.prep.helpers import run_cli
 
 SR = 16000
 

@@ -9,8 +9,8 @@ import kaldiio
 import numpy as np
 import pytest
 
+from tests.helpers import output_bytes, run_cli
 from tests.matrix import record
-from tests.prep.helpers import output_bytes, run_cli
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from espnet3_prep.prep.collect import collect_split
-from espnet3_prep.shards import ShardStore
+from espnet3_prep.storage.shards import ShardStore
 
 
 def _shard(store: ShardStore, shard_id: int, utts: list[str]) -> None:

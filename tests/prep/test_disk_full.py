@@ -9,8 +9,8 @@ from pathlib import Path
 import kaldiio
 import pytest
 
+from tests.helpers import output_bytes, run_cli
 from tests.matrix import record
-from tests.prep.helpers import output_bytes, run_cli
 
 
 @pytest.fixture()

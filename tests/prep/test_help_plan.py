@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from espnet3_prep.prep.estimate import human_bytes, human_seconds
-from tests.prep.helpers import cli_env, run_cli
+from tests.helpers import cli_env, run_cli
 
 SIZE = re.compile(r"expected feats ark \(float32, dim (\d+)\): ~([\d.]+) (KB|MB)")
 UNITS = {"KB": 1e3, "MB": 1e6}

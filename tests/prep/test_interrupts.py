@@ -13,8 +13,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.helpers import cli_env, output_bytes, run_cli, start_cli
 from tests.matrix import record
-from tests.prep.helpers import cli_env, output_bytes, run_cli, start_cli
 
 SLOW = ("runner._target_=tests.prep.slow.SlowPrepRunner", "runner.shard_size=3")
 

@@ -12,7 +12,7 @@ import pytest
 import soundfile
 
 from espnet3_prep.datadir.validate import check_data_dir
-from tests.prep.helpers import run_cli
+from tests.helpers import run_cli
 
 
 def _pairs(path: Path) -> dict[str, str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.helpers import run_cli
 from tests.matrix import record
-from tests.prep.helpers import run_cli
 
 FAILING = ("runner._target_=tests.prep.slow.FailingPrepRunner", "runner.shard_size=4",
            "dataset.splits=[train-clean-5]")

@@ -10,7 +10,7 @@ from omegaconf import OmegaConf
 
 from espnet3_prep.prep.sweep import job_config, job_dir_name
 from espnet3_prep.prep.sweep_table import markdown, sweep_rows
-from tests.prep.helpers import run_cli
+from tests.helpers import run_cli
 
 POINTS = {"cleaner.max_duration=3,feature.num_mel_bins=40": (40, 10),
           "cleaner.max_duration=3,feature.num_mel_bins=80": (80, 10),

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from espnet3_prep.datadir import check_data_dir
-from tests.prep.helpers import REPO, cli_env, run_cli
+from tests.helpers import REPO, cli_env, run_cli
 
 BIN = str(Path(sys.executable).parent)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from espnet3_prep.report import finish_report, write_report
-from tests.prep.helpers import run_cli
+from tests.helpers import run_cli
 
 SPLITS = ("dev-clean-2", "train-clean-5")
 VOID = {"meta", "img", "br", "hr", "link", "input"}

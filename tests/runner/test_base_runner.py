@@ -14,7 +14,7 @@ from espnet3_prep.errors import (
     ItemError,
     PlanMismatchError,
 )
-from tests.runner.toy import BatchRunner, ToyProvider, ToyRunner, expected
+from tests.toy import BatchRunner, ToyProvider, ToyRunner, expected
 
 
 @pytest.fixture(autouse=True)
@@ -111,7 +111,7 @@ def test_non_json_result_is_an_item_error_in_persistent_mode(tmp_path: Path) -> 
 
 
 def test_env_key_given_by_extras_and_params_is_a_clear_error() -> None:
-    from tests.runner.toy import ExtrasProvider
+    from tests.toy import ExtrasProvider
 
     with pytest.raises(ValueError, match=r"env keys \['offset'\] are given both by "
                        r"ExtrasProvider.build_extras\(\) and as params"):

@@ -12,7 +12,7 @@ import pytest
 
 from espnet3_prep import BaseRunner, set_parallel
 from tests.matrix import record
-from tests.runner.toy import ToyProvider
+from tests.toy import ToyProvider
 
 
 @pytest.fixture(autouse=True)

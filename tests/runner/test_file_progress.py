@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from espnet3_prep.backends import EnvSource
+from espnet3_prep.backends.base import EnvSource
 from espnet3_prep.backends.submitit import SubmititBackend
-from espnet3_prep.runner.execute import ShardTask
-from espnet3_prep.runner.file_progress import FileProgress, ProgressFiles
-from espnet3_prep.shards import plan_shards
-from tests.runner.toy import ToyProvider, ToyRunner
+from espnet3_prep.execution.file_progress import FileProgress, ProgressFiles
+from espnet3_prep.execution.task import ShardTask
+from espnet3_prep.storage.shards import plan_shards
+from tests.toy import ToyProvider, ToyRunner
 
 
 def test_counts_are_replayed_once(tmp_path: Path) -> None:

@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
-from espnet3_prep.backends import Backend, EnvSource, ResultFn
+from espnet3_prep.backends.base import Backend, EnvSource, ResultFn
+from espnet3_prep.driver.schedule import longest_first
+from espnet3_prep.execution.shard import run_shard
+from espnet3_prep.execution.task import ProgressFn, ShardTask
 from espnet3_prep.prep.costs import AudioBytes
-from espnet3_prep.runner.execute import ProgressFn, ShardTask, run_shard
-from espnet3_prep.runner.schedule import longest_first
-from espnet3_prep.shards import plan_shards
-from tests.runner.toy import ToyProvider, ToyRunner
+from espnet3_prep.storage.shards import plan_shards
+from tests.toy import ToyProvider, ToyRunner
 
 
 def _tasks(n: int, size: int) -> list[ShardTask]:
@@ -59,7 +60,7 @@ class _Recording(Backend):
 def test_runner_submits_costliest_first_but_returns_input_order(
         monkeypatch: pytest.MonkeyPatch) -> None:
     backend = _Recording()
-    monkeypatch.setattr("espnet3_prep.parallel.get_backend", lambda: backend)
+    monkeypatch.setattr("espnet3_prep.runner.base_runner.get_backend", lambda: backend)
     plain = ToyRunner(ToyProvider({"n": 30}), shard_size=5, progress=False)(range(30))
     runner = ToyRunner(ToyProvider({"n": 30}), shard_size=5, progress=False,
                        shard_cost=lambda idx: float(sum(idx) % 7))

@@ -14,7 +14,7 @@ from espnet3_prep.errors import ConfigError
 from espnet3_prep.writers.exports import selected_exports
 from espnet3_prep.writers.hf import write_hf
 from espnet3_prep.writers.lhotse import write_lhotse
-from tests.prep.helpers import run_cli
+from tests.helpers import run_cli
 
 SPLIT = "dev-clean-2"
 

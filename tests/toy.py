@@ -1,0 +1,115 @@
+"""The toy providers and runners of the runner, backend and contract tests (importable by
+reference: workers and detached jobs load them by their class paths)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from typing import Any
+
+from omegaconf import DictConfig
+
+from espnet3_prep import BaseRunner, Dropped, InferenceProvider
+
+MODEL_BUILDS: list[int] = []
+"""One entry per ``ToyProvider.build_model`` call in this process (env builds)."""
+
+
+class ToyProvider(InferenceProvider):
+    """Dataset of ``cfg.n`` numbered items; the model doubles a number."""
+
+    @staticmethod
+    def build_dataset(cfg: DictConfig) -> list[dict[str, Any]]:
+        return [{"utt_id": f"u{i:04d}", "x": i} for i in range(int(cfg.n))]
+
+    @staticmethod
+    def build_model(cfg: DictConfig) -> Any:
+        MODEL_BUILDS.append(int(cfg.n))
+        return Doubler()
+
+
+class ExtrasProvider(ToyProvider):
+    """Adds ``offset`` to the env through ``build_extras``."""
+
+    @staticmethod
+    def build_extras(cfg: DictConfig) -> dict[str, Any]:
+        return {"offset": 5}
+
+
+class BrokenProvider(ToyProvider):
+    """Its dataset cannot be built (e.g. a corpus missing on the worker's node)."""
+
+    @staticmethod
+    def build_dataset(cfg: DictConfig) -> list[dict[str, Any]]:
+        raise FileNotFoundError(f"no corpus at {cfg.root}")
+
+
+class Doubler:
+    """A picklable model that records which process built it."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+
+    def __call__(self, x: int) -> int:
+        return 2 * x
+
+
+class ToyRunner(BaseRunner):
+    """Every 7th item filtered (None), every 11th dropped, item 5 raises."""
+
+    @staticmethod
+    def forward(idx: int, *, dataset: Any, model: Any, offset: int = 0) -> Any:
+        item = dataset[idx]
+        if item["x"] % 7 == 3:
+            return None
+        if item["x"] % 11 == 4:
+            return Dropped(item["utt_id"], "eleven")
+        if item["x"] == 5:
+            raise ValueError("five is bad")
+        return {"utt_id": item["utt_id"], "y": model(item["x"]) + offset, "pid": model.pid}
+
+
+class SlowToyRunner(ToyRunner):
+    """:class:`ToyRunner` sleeping ``delay`` seconds (a provider param) before each item,
+    so tests can kill jobs mid-run; importable, as workers and jobs load it by reference."""
+
+    @staticmethod
+    def forward(idx: int, *, dataset: Any, model: Any, offset: int = 0,  # type: ignore[override]
+                delay: float = 0.0) -> Any:
+        time.sleep(delay)
+        return ToyRunner.forward(idx, dataset=dataset, model=model, offset=offset)
+
+
+class BatchRunner(BaseRunner):
+    """forward receives lists of indices."""
+
+    @staticmethod
+    def forward(idx: list[int], *, dataset: Any, model: Any) -> list[Any]:
+        return [{"idx": i, "len": len(idx)} for i in idx]
+
+
+def expected(n: int, offset: int = 0) -> list[int]:
+    """The ``y`` values ToyRunner keeps for ``range(n)``."""
+    return [2 * x + offset for x in range(n) if x % 7 != 3 and x % 11 != 4 and x != 5]
+
+
+class DyingToyRunner(ToyRunner):
+    """:class:`ToyRunner` that kills its own process (SIGKILL, like the OOM killer) when it
+    reaches item 7."""
+
+    @staticmethod
+    def forward(idx: int, *, dataset: Any, model: Any, offset: int = 0) -> Any:
+        if idx == 7:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return ToyRunner.forward(idx, dataset=dataset, model=model, offset=offset)
+
+
+class ContractRunner(ToyRunner):
+    """:class:`ToyRunner` without the worker's pid in its results, so every backend's shard
+    files are byte for byte the in-process ones (the backend contract)."""
+
+    @staticmethod
+    def forward(idx: int, *, dataset: Any, model: Any, offset: int = 0) -> Any:
+        out = ToyRunner.forward(idx, dataset=dataset, model=model, offset=offset)
+        return {k: v for k, v in out.items() if k != "pid"} if isinstance(out, dict) else out
