@@ -14,7 +14,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from espnet3_prep.execution.sinks import Dropped
+from espnet3_prep import Dropped
 from espnet3_prep.prep.provider import PrepProvider
 from espnet3_prep.prep.runner import PrepRunner
 

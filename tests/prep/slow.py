@@ -4,6 +4,7 @@ interrupt or kill a run mid-way; outputs are identical to PrepRunner's."""
 from __future__ import annotations
 
 import os
+import signal
 import time
 from typing import Any
 
@@ -26,4 +27,14 @@ class FailingPrepRunner(PrepRunner):
     def forward(idx: int, **env: Any) -> Any:  # type: ignore[override]
         if str(env["dataset"][idx]["utt_id"]).endswith("-0002"):
             raise RuntimeError("simulated decoder crash")
+        return PrepRunner.forward(idx, **env)
+
+
+class DyingPrepRunner(PrepRunner):
+    """PrepRunner whose process dies (SIGKILL, like the OOM killer) on utterance ``-0002``."""
+
+    @staticmethod
+    def forward(idx: int, **env: Any) -> Any:  # type: ignore[override]
+        if str(env["dataset"][idx]["utt_id"]).endswith("-0002"):
+            os.kill(os.getpid(), signal.SIGKILL)
         return PrepRunner.forward(idx, **env)

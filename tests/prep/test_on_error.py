@@ -42,3 +42,17 @@ def test_failure_budget(tmp_path: Path) -> None:
     assert "runner.max_failures=1" in proc.stderr
     record("failures beyond runner.max_failures", "exit 5 with a summary",
            "finished shards kept")
+
+
+def test_a_backend_failure_is_one_clear_line_and_exit_9(tmp_path: Path) -> None:
+    out = tmp_path / "exp"
+    proc = run_cli(f"output_dir={out}", "runner._target_=tests.prep.slow.DyingPrepRunner",
+                   "runner.shard_size=4", "dataset.splits=[train-clean-5]",
+                   "parallel=submitit_local", "parallel.options.job_retries=0")
+    assert proc.returncode == 9, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if "espnet3-prep: error:" in line]
+    assert len(errors) == 1 and "were lost with 1 jobs" in errors[0], proc.stderr
+    assert "rerun the same command to resume" in proc.stderr
+    record("a worker process killed (submitit, no job retries left)",
+           "exit 9, one line naming the lost shards", "finished shards kept")
