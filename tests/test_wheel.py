@@ -7,6 +7,7 @@ import json
 import site
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -22,6 +23,8 @@ def test_wheel_install_runs_outside_checkout(tmp_path: Path) -> None:
     site_dir = next(venv.glob("lib/python3*/site-packages"))
     (site_dir / "deps.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     wheel = next(wheels.glob("*.whl"))
+    with zipfile.ZipFile(wheel) as archive:  # the torchaudio hook lands in site-packages
+        assert "espnet3_prep_torchaudio_hook.pth" in archive.namelist()
     subprocess.run([*pip, "install", "--quiet", "--no-deps", "--target", str(site_dir),
                     str(wheel)], check=True, capture_output=True, timeout=300)
     out = tmp_path / "exp"
