@@ -21,11 +21,13 @@ help:
 	@echo "make sweep  - Hydra multirun over mel bins x max duration, with sweep_summary.md"
 	@echo "make recipe-demo - recipes/generic on the embedded corpus -> recipes/generic/data/"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements/espnet-no-deps.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "espnet3-prep needs Python 3.11")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps -r requirements/espnet-no-deps.txt
+	$(BIN)/python -m espnet3_prep_torchaudio_hook install
 	touch $(STAMP)
 
 install: $(STAMP)

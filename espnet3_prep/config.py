@@ -69,6 +69,7 @@ class PrepConfig:
     dataset: dict[str, Any] = field(default_factory=dict)
     feature: dict[str, Any] = field(default_factory=dict)
     cleaner: dict[str, Any] = field(default_factory=dict)
+    tokenizer: dict[str, Any] = field(default_factory=dict)
     parallel: ParallelConfig = field(default_factory=ParallelConfig)
     runner: RunnerConfig = field(default_factory=RunnerConfig)
     provider: ProviderConfig = field(default_factory=ProviderConfig)

@@ -148,6 +148,9 @@ def collect_all(cfg: DictConfig) -> dict[str, dict[str, Any]]:
         for split, one, report in ready:
             stats[split] = collect_outputs(one, split, output_dir / split,
                                            list(range(len(report["shards"]))), _wall(report))
+        from espnet3_prep.prep.tokenizer_step import run_tokenizer_step
+
+        run_tokenizer_step(cfg, splits)
     print_summary(stats, str(cfg.output_dir))
     finish_report(str(cfg.output_dir), stats)
     return stats

@@ -15,6 +15,7 @@ from espnet3_prep.driver.submit import assert_no_live_jobs
 from espnet3_prep.parallel import close_parallel, set_parallel
 from espnet3_prep.prep.collect import collect_split
 from espnet3_prep.prep.costs import AudioBytes
+from espnet3_prep.prep.tokenizer_step import run_tokenizer_step
 from espnet3_prep.prep.validate import check_channel, validate_config
 from espnet3_prep.storage.lock import OutputLock
 from espnet3_prep.storage.shards import ShardStore
@@ -39,6 +40,7 @@ def run_prep(cfg: DictConfig) -> dict[str, dict[str, Any]]:
         try:
             for split in splits:
                 results[split] = run_split(cfg, split, output_dir / split)
+            run_tokenizer_step(cfg, splits)  # after the training splits are collected
         finally:
             close_parallel()  # stops workers first, so no attempt is still writing
             if not cfg.runner.async_mode:  # detached jobs may still be writing theirs

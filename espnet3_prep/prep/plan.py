@@ -15,6 +15,7 @@ from espnet3_prep.backends.detached.schedulers import describe_detached
 from espnet3_prep.backends.options import normalize_parallel_config
 from espnet3_prep.prep.estimate import describe, estimate
 from espnet3_prep.prep.pipeline import parallel_config, split_config
+from espnet3_prep.prep.tokenizer_step import describe_step
 from espnet3_prep.prep.validate import validate_config
 
 SAMPLE_FILES = 200
@@ -31,6 +32,9 @@ def print_plan(cfg: DictConfig) -> list[dict[str, Any]]:
               f"(from {row['sampled']} sampled headers), {row['shards']} shards of "
               f"<= {row['shard_size']} -> {output_dir / row['split']}")
         print("\n".join(describe(row["estimate"])))
+    step = describe_step(cfg, splits)
+    if step:
+        print(step)
     parallel = normalize_parallel_config(parallel_config(cfg, output_dir))
     if cfg.runner.async_mode and rows:
         first = rows[0]

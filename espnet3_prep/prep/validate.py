@@ -18,6 +18,7 @@ from espnet3_prep.datasets import check_dataset_config, list_splits
 from espnet3_prep.driver.options import RunOptions
 from espnet3_prep.errors import AudioReadError, ConfigError
 from espnet3_prep.features import build_feature
+from espnet3_prep.prep.tokenizer_step import check_tokenizer_step
 from espnet3_prep.writers.exports import selected_exports
 
 
@@ -41,6 +42,7 @@ def validate_config(cfg: DictConfig) -> list[str]:
     if not splits:
         raise ConfigError("dataset.splits is empty — name at least one split, e.g. "
                           "dataset.splits=[dev-clean]")
+    check_tokenizer_step(cfg, splits)
     return splits
 
 

@@ -1,0 +1,21 @@
+"""One real preparation of the embedded corpus for the training-handoff tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.prep.helpers import run_cli
+
+TRAIN, DEV = "train-clean-5", "dev-clean-2"
+BPE_DIR = "token_list/bpe_unigram60"
+
+
+@pytest.fixture(scope="session")
+def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``espnet3-prep tokenizer=bpe tokenizer.vocab_size=60`` on the embedded corpus."""
+    out = tmp_path_factory.mktemp("training") / "exp"
+    proc = run_cli(f"output_dir={out}", "tokenizer=bpe", "tokenizer.vocab_size=60")
+    assert proc.returncode == 0, proc.stderr
+    return out
