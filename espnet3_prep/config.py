@@ -75,6 +75,7 @@ class PrepConfig:
     provider: ProviderConfig = field(default_factory=ProviderConfig)
     output_dir: str = "exp/${dataset.name}"
     export: list[str] = field(default_factory=list)
+    hf: dict[str, Any] = field(default_factory=lambda: {"embed_audio": False})
     action: Action = Action.run
     log_level: str = "INFO"
 

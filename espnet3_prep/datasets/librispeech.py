@@ -36,13 +36,16 @@ _FIX_ROOT = "set dataset.root=/path/to/LibriSpeech (the folder holding the split
 
 
 class LibriSpeech(CorpusType):
-    """Config keys: ``root`` (folder holding the split dirs), ``splits`` (list of names)."""
+    """Config keys: ``root`` (folder holding the split dirs), ``splits`` (list of names),
+    ``speaker`` (``reader``: the reader id, as lhotse; ``reader_chapter``:
+    ``<reader>-<chapter>``, as Kaldi's and ESPnet2's LibriSpeech data_prep)."""
 
     type_name = "librispeech"
-    keys = frozenset({"root", "splits"})
+    keys = frozenset({"root", "splits", "speaker"})
 
     def check(self, cfg: Mapping[str, Any]) -> None:
         """Root is a directory and every configured split is a sub-directory of it."""
+        speaker_convention(cfg)
         root = _root(cfg)
         require_dir(root, "dataset.root", _FIX_ROOT)
         available = available_splits(root)
@@ -63,13 +66,19 @@ class LibriSpeech(CorpusType):
         split_dir = os.path.join(root, split)
         require_dir(split_dir, f"dataset split {split!r}", f"available: {available_splits(root)}")
         fingerprint = Fingerprint()
+        by_chapter = speaker_convention(cfg) == "reader_chapter"
+        if by_chapter:  # other speaker ids: a resumed run must not mix the two
+            fingerprint.add_content("speaker", b"reader_chapter")
         genders = read_speakers(root, fingerprint)
         records: list[Record] = []
         for spk_entry in _sorted_dirs(split_dir):
             for chapter_entry in _sorted_dirs(spk_entry.path):
-                records.extend(_scan_chapter(root, spk_entry.name, chapter_entry, fingerprint))
-        for rec in records:
-            rec.gender = genders.get(rec.speaker) if rec.speaker else None
+                chapter = _scan_chapter(root, spk_entry.name, chapter_entry, fingerprint)
+                for rec in chapter:
+                    rec.gender = genders.get(spk_entry.name)
+                    if by_chapter:
+                        rec.speaker = f"{spk_entry.name}-{chapter_entry.name}"
+                records.extend(chapter)
         return Dataset(
             records,
             name=str(cfg.get("name") or self.type_name),
@@ -79,6 +88,18 @@ class LibriSpeech(CorpusType):
             total_bytes=fingerprint.total_bytes,
             type_name=self.type_name,
         )
+
+
+SPEAKER_CONVENTIONS = ("reader", "reader_chapter")
+
+
+def speaker_convention(cfg: Mapping[str, Any]) -> str:
+    """``dataset.speaker``: ``reader`` (default) or ``reader_chapter``."""
+    value = cfg.get("speaker") or "reader"
+    if value not in SPEAKER_CONVENTIONS:
+        raise ConfigError(f"dataset.speaker={value!r}: use reader (speaker = reader id, as "
+                          "lhotse) or reader_chapter (<reader>-<chapter>, as Kaldi/ESPnet2)")
+    return str(value)
 
 
 def _root(cfg: Mapping[str, Any]) -> str:

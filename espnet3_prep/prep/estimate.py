@@ -23,7 +23,8 @@ from omegaconf import DictConfig
 
 TIMED_FILES = 5
 ARK_HEADER = 16
-EXPORT_FACTOR = {"lhotse": 0.35, "hf": 0.5}  # of manifest.jsonl (gzip / parquet)
+EXPORT_FACTOR = {"lhotse": 0.35, "hf": 0.5, "hf_dataset": 0.6}  # of manifest.jsonl
+# (gzip / parquet / arrow with file paths)
 
 
 def time_sample(cfg: DictConfig, dataset: Any, picks: list[int]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from espnet3_prep.errors import AudioReadError, ConfigError
 from espnet3_prep.features import build_feature
 from espnet3_prep.prep.tokenizer_step import check_tokenizer_step
 from espnet3_prep.writers.exports import selected_exports
+from espnet3_prep.writers.hf_dataset import hf_options
 
 
 def _plain(node: Any) -> Any:
@@ -33,6 +34,7 @@ def validate_config(cfg: DictConfig) -> list[str]:
     _check_builder("feature", cfg.feature)
     _check_builder("cleaner", cfg.get("cleaner"))
     selected_exports(_plain(cfg.get("export")))
+    hf_options(_plain(cfg.get("hf")))
     normalize_parallel_config({k: v for k, v in _plain(cfg.parallel).items() if v is not None})
     _check_runner(cfg.runner, Path(str(cfg.output_dir)).absolute())
     for key in ("provider._target_", "runner._target_"):

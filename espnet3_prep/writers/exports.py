@@ -17,14 +17,17 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from espnet3_prep.errors import ConfigError
 from espnet3_prep.writers.hf import write_hf
+from espnet3_prep.writers.hf_dataset import hf_options, write_hf_dataset
 from espnet3_prep.writers.lhotse import write_lhotse
 
 ALWAYS = ("kaldi", "jsonl")
 EXPORTS: dict[str, Callable[[Path, dict[str, Any]], list[Path]]] = {
     "lhotse": write_lhotse,
     "hf": write_hf,
+    "hf_dataset": write_hf_dataset,  # gets the hf.* options instead of the feature config
 }
-NEEDS = {"hf": ("pyarrow", "pip install 'espnet3-prep[hf]' (pyarrow)")}
+NEEDS = {"hf": ("pyarrow", "pip install 'espnet3-prep[hf]' (pyarrow)"),
+         "hf_dataset": ("datasets", "pip install 'espnet3-prep[hf]' (datasets)")}
 
 
 def selected_exports(names: Sequence[str] | str | None) -> list[str]:
@@ -51,7 +54,8 @@ def selected_exports(names: Sequence[str] | str | None) -> list[str]:
 def export_options(cfg: DictConfig) -> dict[str, Any]:
     """What ``collect_split`` needs to write the exports: formats and feature options."""
     return {"formats": selected_exports(_plain(cfg.get("export"))),
-            "feature": _plain(cfg.get("feature")) or {}}
+            "feature": _plain(cfg.get("feature")) or {},
+            "hf": hf_options(_plain(cfg.get("hf")))}
 
 
 def _plain(node: Any) -> Any:
@@ -66,5 +70,6 @@ def write_exports(split_dir: Path, options: dict[str, Any] | None) -> list[Path]
         return []
     written: list[Path] = []
     for name in options.get("formats", []):
-        written += EXPORTS[name](split_dir, options.get("feature") or {})
+        key = "hf" if name == "hf_dataset" else "feature"
+        written += EXPORTS[name](split_dir, options.get(key) or {})
     return written

@@ -12,7 +12,7 @@ import sentencepiece as spm
 from espnet3_prep.errors import ConfigError
 from espnet3_prep.tokenizers import check_tokenizer, token_list_name, train_tokenizer
 from tests.prep.helpers import run_cli
-from tests.training.conftest import BPE_DIR, DEV, TRAIN
+from tests.training.conftest import BPE_DIR, DEV, PREP_ARGS, TRAIN
 
 LINES = ["A CAT SAT", "A DOG", "THE CAT <noise> RAN"] * 20
 
@@ -83,12 +83,12 @@ def test_step_output_done_marker_and_rerun(prepared: Path, tmp_path: Path) -> No
     assert len(tokens) == done["tokens"] == 60
     before = {n: (target / n).read_bytes() for n in ("bpe.model", "tokens.txt")}
     mtimes = {n: (target / n).stat().st_mtime_ns for n in before}
-    again = run_cli(f"output_dir={prepared}", "tokenizer=bpe", "tokenizer.vocab_size=60")
+    again = run_cli(f"output_dir={prepared}", *PREP_ARGS)
     assert again.returncode == 0, again.stderr
     assert "is up to date" in again.stderr
     assert {n: (target / n).stat().st_mtime_ns for n in before} == mtimes
     (target / "DONE").unlink()  # an interrupted step: retrained, byte-identical
-    third = run_cli(f"output_dir={prepared}", "tokenizer=bpe", "tokenizer.vocab_size=60")
+    third = run_cli(f"output_dir={prepared}", *PREP_ARGS)
     assert third.returncode == 0, third.stderr
     assert {n: (target / n).read_bytes() for n in before} == before
     assert (target / "DONE").exists()
