@@ -28,6 +28,7 @@ from espnet3_prep.parallel import close_parallel, set_parallel
 from espnet3_prep.prep.pipeline import build_runner, collect_outputs, parallel_config
 from espnet3_prep.prep.status import print_status
 from espnet3_prep.prep.summary import print_summary
+from espnet3_prep.prep.tokenizer_step import run_tokenizer_step
 from espnet3_prep.prep.validate import validate_config
 from espnet3_prep.report import finish_report
 from espnet3_prep.storage.files import read_json
@@ -148,8 +149,6 @@ def collect_all(cfg: DictConfig) -> dict[str, dict[str, Any]]:
         for split, one, report in ready:
             stats[split] = collect_outputs(one, split, output_dir / split,
                                            list(range(len(report["shards"]))), _wall(report))
-        from espnet3_prep.prep.tokenizer_step import run_tokenizer_step
-
         run_tokenizer_step(cfg, splits)
     print_summary(stats, str(cfg.output_dir))
     finish_report(str(cfg.output_dir), stats)
