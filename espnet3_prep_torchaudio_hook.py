@@ -23,16 +23,16 @@ status`` reports whether the hook is installed and whether torchaudio needed it.
 
 from __future__ import annotations
 
-import contextlib
-import importlib.abc
-import importlib.machinery
 import os
 import sys
-import sysconfig
-import types
-from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # start-up stays cheap: no typing, no importlib.abc (~20 modules)
+if TYPE_CHECKING:
+    import types
+    from collections.abc import Callable, Sequence
+    from importlib.machinery import ModuleSpec
+    from pathlib import Path
+    from typing import Any
 
 __all__ = ["EXT_MODULE", "PTH_NAME", "extension_stubbed", "install", "is_extension_failure",
            "register", "stub_extension"]
@@ -106,14 +106,14 @@ def extension_stubbed() -> bool:
     return bool(module is not None and getattr(module, STUB_MARKER, False))
 
 
-class _TolerantLoader(importlib.abc.Loader):
+class _TolerantLoader:
     """Runs the real ``torchaudio._extension``; completes it as a stub only when the
     extension library fails to load."""
 
-    def __init__(self, real: importlib.abc.Loader) -> None:
+    def __init__(self, real: Any) -> None:
         self.real = real
 
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
+    def create_module(self, spec: ModuleSpec) -> types.ModuleType | None:
         return self.real.create_module(spec)
 
     def exec_module(self, module: types.ModuleType) -> None:
@@ -126,13 +126,13 @@ class _TolerantLoader(importlib.abc.Loader):
             module.__espnet3_prep_error__ = f"{type(exc).__name__}: {exc}"
 
 
-class _ExtensionFinder(importlib.abc.MetaPathFinder):
+class _ExtensionFinder:
     """Finds ``torchaudio._extension`` with the other finders and wraps its loader."""
 
     _espnet3_prep_torchaudio_hook = True  # FINDER_MARKER: one finder, however imported
 
     def find_spec(self, fullname: str, path: Sequence[str] | None,
-                  target: types.ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+                  target: types.ModuleType | None = None) -> ModuleSpec | None:
         if fullname != EXT_MODULE:
             return None
         others = [f for f in sys.meta_path if not getattr(f, FINDER_MARKER, False)]
@@ -159,6 +159,9 @@ def register(force: bool = False) -> bool:
 def install(site_dir: str | None = None) -> Path:
     """Write ``espnet3_prep_torchaudio_hook.pth`` into ``site_dir`` (default: this
     interpreter's purelib site-packages); rewriting an identical file is a no-op."""
+    import sysconfig
+    from pathlib import Path
+
     target = Path(site_dir or sysconfig.get_paths()["purelib"]) / PTH_NAME
     if target.exists() and target.read_text() == PTH_LINE:
         return target
@@ -169,6 +172,9 @@ def install(site_dir: str | None = None) -> Path:
 
 
 def _status() -> str:
+    import sysconfig
+    from pathlib import Path
+
     pth = Path(sysconfig.get_paths()["purelib"]) / PTH_NAME
     try:
         import torchaudio  # noqa: F401
@@ -197,5 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 if __name__ == "__main__":
     sys.exit(main())
 else:  # imported (from the .pth at start-up): never break the interpreter
-    with contextlib.suppress(Exception):  # a broken hook must not stop Python starting
+    try:  # noqa: SIM105 - contextlib is not imported at start-up either
         register()
+    except Exception:  # noqa: BLE001 - a broken hook must not stop Python from starting
+        pass
