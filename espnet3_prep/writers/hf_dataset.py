@@ -93,6 +93,8 @@ def write_hf_dataset(split_dir: Path, hf: dict[str, Any] | None = None) -> list[
         features=features), split=datasets.NamedSplit(name), fingerprint=digest[:16])
     root = split_dir.parent / HF_DIR
     final, tmp = root / name, root / f".{name}.tmp-{uuid.uuid4().hex[:8]}"
+    for stale in root.glob(f".{name}.*-*") if root.is_dir() else ():  # an interrupted write
+        shutil.rmtree(stale, ignore_errors=True)
     dataset.save_to_disk(str(tmp))
     old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
     if final.exists():

@@ -78,8 +78,13 @@ def test_hf_dataset_loads_with_paths_and_features(prepared: Path) -> None:
                                                           first["feat_dim"])
     target = prepared / "hf_dataset" / "train_clean_5"
     before = {p.name: p.read_bytes() for p in target.iterdir()}
+    leftover = target.with_name(".train_clean_5.tmp-deadbeef")  # a write killed midway
+    leftover.mkdir()
     write_hf_dataset(prepared / TRAIN, {})  # rewritten from the same manifest
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before
+    assert not leftover.exists()
+    assert sorted(p.name for p in target.parent.iterdir()) == [
+        "dataset_dict.json", "dev_clean_2", "train_clean_5"]
 
 
 def test_hf_dataset_embeds_audio_on_request(prepared: Path, tmp_path: Path) -> None:
