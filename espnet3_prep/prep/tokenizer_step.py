@@ -19,12 +19,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 
-from espnet3_prep.atomic_batch import atomic_batch
+from espnet3_prep.compat import resolve_class
 from espnet3_prep.errors import ConfigError
-from espnet3_prep.shards import atomic_open
+from espnet3_prep.storage.files import AtomicBatch, atomic_batch, atomic_open
 from espnet3_prep.tokenizers import check_tokenizer, token_list_name, train_tokenizer
 
 log = logging.getLogger(__name__)
@@ -83,7 +82,7 @@ def check_tokenizer_step(cfg: DictConfig, splits: list[str]) -> None:
 
 
 def _raw_transcripts(cfg: DictConfig, splits: list[str]) -> Iterator[str]:
-    provider = get_class(str(cfg.provider._target_))
+    provider = resolve_class(str(cfg.provider._target_))
     for split in splits:
         one = OmegaConf.create(OmegaConf.to_container(cfg, resolve=True))
         one.dataset.split = split  # as prep.pipeline.split_config does
@@ -123,11 +122,11 @@ def run_tokenizer_step(cfg: DictConfig, splits: list[str]) -> Path | None:
     done.unlink(missing_ok=True)
     trained = train_tokenizer(tok, [line for t in texts for line in _text_lines(t)])
     nlsyms = tok.get("non_linguistic_symbols") or []
-    with atomic_batch():
-        _write(target / "tokens.txt", "".join(f"{t}\n" for t in trained.tokens))
-        _write(target / "bpe.model", trained.model)
+    with atomic_batch() as batch:
+        _write(target / "tokens.txt", "".join(f"{t}\n" for t in trained.tokens), batch)
+        _write(target / "bpe.model", trained.model, batch)
         _write(target / "non_linguistic_symbols.txt",
-               "".join(f"{s}\n" for s in nlsyms) if nlsyms else None)
+               "".join(f"{s}\n" for s in nlsyms) if nlsyms else None, batch)
     _write(done, json.dumps({"key": key, "tokens": len(trained.tokens),
                              "train_text": [str(t) for t in texts]}, indent=1) + "\n")
     log.info("tokenizer: %d tokens -> %s", len(trained.tokens), target)
@@ -150,10 +149,10 @@ def _key(tok: dict[str, Any], texts: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def _write(path: Path, content: str | bytes | None) -> None:
-    """Atomically write ``content``; None removes a stale file."""
+def _write(path: Path, content: str | bytes | None, batch: AtomicBatch | None = None) -> None:
+    """Atomically write ``content`` (joining ``batch``); None removes a stale file."""
     if content is None:
         path.unlink(missing_ok=True)
         return
-    with atomic_open(path, "wb" if isinstance(content, bytes) else "w") as handle:
+    with atomic_open(path, "wb" if isinstance(content, bytes) else "w", batch=batch) as handle:
         handle.write(content)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from espnet3_prep.errors import ConfigError
-from espnet3_prep.shards import atomic_open
+from espnet3_prep.storage.files import atomic_open
 from espnet3_prep.writers.lhotse import MANIFEST, iter_manifest
 
 HF_DIR = "hf_dataset"

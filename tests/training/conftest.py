@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.prep.helpers import run_cli
+from tests.helpers import run_cli
 
 TRAIN, DEV = "train-clean-5", "dev-clean-2"
 BPE_DIR = "token_list/bpe_unigram60"

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from espnet3_prep.tokenizers import train_tokenizer
-from tests.detached.conftest import wait_for
-from tests.prep.helpers import run_cli
+from tests.helpers import run_cli, wait_for
 from tests.training.conftest import TRAIN
 
 ARGS = ("output_dir=exp", "feature=none", "tokenizer=word", "parallel=local",

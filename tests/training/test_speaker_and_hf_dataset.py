@@ -17,7 +17,7 @@ from espnet3_prep.datasets import build_dataset
 from espnet3_prep.datasets.librispeech import read_speakers
 from espnet3_prep.errors import ConfigError
 from espnet3_prep.writers.hf_dataset import hf_options, write_hf_dataset
-from tests.prep.helpers import run_cli
+from tests.helpers import run_cli
 from tests.training.conftest import DEV, PREP_ARGS, TRAIN
 
 

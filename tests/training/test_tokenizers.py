@@ -11,7 +11,7 @@ import sentencepiece as spm
 
 from espnet3_prep.errors import ConfigError
 from espnet3_prep.tokenizers import check_tokenizer, token_list_name, train_tokenizer
-from tests.prep.helpers import run_cli
+from tests.helpers import run_cli
 from tests.training.conftest import BPE_DIR, DEV, PREP_ARGS, TRAIN
 
 LINES = ["A CAT SAT", "A DOG", "THE CAT <noise> RAN"] * 20
