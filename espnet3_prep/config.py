@@ -23,6 +23,14 @@ class Action(Enum):
     plan = "plan"
     status = "status"
     collect = "collect"
+    relocate = "relocate"
+
+
+class PathsMode(Enum):
+    """How outputs write paths (see :mod:`espnet3_prep.writers.paths`)."""
+
+    absolute = "absolute"
+    relative = "relative"
 
 
 @dataclass
@@ -63,6 +71,14 @@ class ParallelConfig:
 
 
 @dataclass
+class RelocateConfig:
+    """``action=relocate``: an extra old -> new prefix for input paths (the corpus)."""
+
+    old: str | None = None
+    new: str | None = None
+
+
+@dataclass
 class PrepConfig:
     """The root config of ``espnet3-prep``."""
 
@@ -77,6 +93,8 @@ class PrepConfig:
     export: list[str] = field(default_factory=list)
     hf: dict[str, Any] = field(default_factory=lambda: {"embed_audio": False})
     action: Action = Action.run
+    paths: PathsMode = PathsMode.absolute
+    relocate: RelocateConfig = field(default_factory=RelocateConfig)
     log_level: str = "INFO"
 
 

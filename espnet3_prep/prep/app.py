@@ -71,6 +71,10 @@ def _dispatch(cfg: DictConfig, action: str) -> dict[str, Any] | None:
         return detached.submit_all(cfg)  # type: ignore[return-value]
     if action in ("status", "collect"):
         return detached.status_all(cfg) if action == "status" else detached.collect_all(cfg)
+    if action == "relocate":
+        from espnet3_prep.prep.relocate import relocate_all
+
+        return relocate_all(cfg)
     if action == "plan":
         print_plan(cfg)
         return None

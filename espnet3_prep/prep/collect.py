@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from espnet3_prep.storage.shards import DROPPED_FILE, ShardStore
 from espnet3_prep.writers.exports import write_exports
 from espnet3_prep.writers.jsonl import iter_results, merge_side_files
 from espnet3_prep.writers.kaldi import KaldiDirWriter, SegmentedRows
+from espnet3_prep.writers.paths import check_mode, located_rows
 from espnet3_prep.writers.stats import (
     merge_feat_stats,
     split_stats,
@@ -26,7 +27,8 @@ MANIFEST = "manifest.jsonl"
 def collect_split(split: str, split_dir: Path, shard_ids: list[int], wall_s: float,
                   exports: dict[str, Any] | None = None) -> dict[str, Any]:
     """Write manifest.jsonl, the Kaldi data dir, feats_stats.npz, dropped/errors, stats
-    and the selected exports (``exports``: see ``writers.exports.export_options``).
+    and the selected exports (``exports``: see ``writers.exports.export_options``; its
+    ``paths`` = absolute|relative, see :mod:`espnet3_prep.writers.paths`).
 
     Every file is rewritten atomically from the shards, so collecting twice gives the
     same bytes and an interrupted collect leaves the previous files intact.
@@ -35,8 +37,10 @@ def collect_split(split: str, split_dir: Path, shard_ids: list[int], wall_s: flo
     dirs = [store.shard_dir(i) for i in shard_ids]
     markers = [store.read_marker(i) or {} for i in shard_ids]
     feat_stats = merge_feat_stats(markers)
+    mode = check_mode((exports or {}).get("paths"))
     with atomic_batch() as batch:  # every file fsync'd, then renamed, one directory fsync
-        _write_rows(split_dir, dirs, feat_stats is not None, batch)
+        write_rows(split_dir, lambda: located_rows(dirs, split_dir, mode, iter_results),
+                   feat_stats is not None, batch)
         merge_side_files(dirs, split_dir, batch=batch)
         stale = split_dir / "feats_stats.npz"
         if feat_stats is not None:
@@ -55,15 +59,17 @@ class _Unsorted(Exception):
     """Rows arrived out of utt_id order (a custom runner or dataset): sort, then rewrite."""
 
 
-def _write_rows(split_dir: Path, dirs: list[Path], with_feats: bool, batch: AtomicBatch
-                ) -> None:
-    """Stream rows into the manifest and data dir in one read. Kaldi needs them sorted,
-    so rows out of order abort the (atomic, uncommitted) files and are written sorted;
-    a row cut from a longer recording restarts the data dir with a ``segments`` file."""
+def write_rows(split_dir: Path, make_rows: Callable[[], Iterator[dict[str, Any]]],
+               with_feats: bool, batch: AtomicBatch) -> None:
+    """Stream rows (``make_rows()``, called again on a retry) into the manifest and data
+    dir in one read. Kaldi needs them sorted, so rows out of order abort the (atomic,
+    uncommitted) files and are written sorted; a row cut from a longer recording
+    restarts the data dir with a ``segments`` file."""
     segmented, in_order = False, True
     while True:
-        rows = iter_results(dirs) if in_order else iter(
-            sorted(iter_results(dirs), key=lambda r: str(r["utt_id"])))
+        rows = make_rows()
+        if not in_order:
+            rows = iter(sorted(rows, key=lambda r: str(r["utt_id"])))
         try:
             _write_sorted(split_dir, rows, with_feats, segmented, batch)
             return

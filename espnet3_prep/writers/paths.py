@@ -1,0 +1,140 @@
+"""Paths in outputs: ``paths=absolute`` (default) or ``paths=relative``.
+
+Relative paths are relative to **the split folder** (the folder holding ``manifest.jsonl``,
+``wav.scp``, ``feats.scp``, ``hf.parquet`` and the lhotse manifests — every file that holds
+a path lives there). Only paths inside the run's ``output_dir`` (the split folder's
+parent) become relative: they move with the output. Input audio outside it (the corpus)
+stays absolute, so ``mv exp/ /elsewhere/`` keeps every output readable. Readers resolve a
+relative path against the split folder: kaldiio with the data dir as the working
+directory, lhotse through ``with_path_prefix(split_dir)``, HF by joining the column with
+the split folder.
+
+:data:`PATH_FIELDS` names every manifest row field that holds a path and its form;
+each export declares the fields it copies (``writers.exports.EXPORT_PATH_FIELDS``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from espnet3_prep.errors import ConfigError
+
+PATH_MODES = ("absolute", "relative")
+PATH_FIELDS: dict[str, str] = {
+    "audio": "file",  # an input audio file (or one the run wrote, e.g. a raw dump)
+    "feats": "ark",  # ``<ark file>:<byte offset>``, as kaldiio.load_mat reads it
+}
+"""Manifest row fields holding a path: ``file`` = a plain path, ``ark`` = ``path:offset``."""
+_SHARD_ARK = re.compile(r"^(?P<split>.*)/shards/\d+/[^/]+\.ark$")
+
+
+def check_mode(mode: Any) -> str:
+    """``mode`` when it is one of :data:`PATH_MODES` (ConfigError naming ``paths``)."""
+    text = str(getattr(mode, "value", mode) or "absolute")
+    if text not in PATH_MODES:
+        raise ConfigError(f"paths={text!r}: choose one of {', '.join(PATH_MODES)} "
+                          "(relative = relative to the split folder that holds the file)")
+    return text
+
+
+def split_path(value: str, kind: str) -> tuple[str, str]:
+    """``(file, suffix)``: an ark pointer ``a.ark:15`` gives ``("a.ark", ":15")``."""
+    if kind == "ark":
+        head, sep, tail = value.rpartition(":")
+        if sep and tail.isdigit():
+            return head, f":{tail}"
+    return value, ""
+
+
+def resolve(value: str, split_dir: Path) -> Path:
+    """The file a path field names (a relative one is relative to ``split_dir``)."""
+    path = Path(value)
+    return path if path.is_absolute() else split_dir / path
+
+
+def express(path: str, split_dir: Path, mode: str) -> str:
+    """``path`` (absolute) as the output writes it: relative to ``split_dir`` when
+    ``mode`` is relative and the file lies inside the output dir (``split_dir``'s parent)."""
+    if mode != "relative" or not os.path.isabs(path):
+        return path
+    root = os.path.abspath(split_dir.parent)
+    if os.path.commonpath([root, os.path.abspath(path)]) != root:
+        return path  # the corpus: it does not move with the output
+    return os.path.relpath(path, split_dir)
+
+
+def located_rows(shard_dirs: Sequence[Path], split_dir: Path, mode: str,
+                 rows_of: Any) -> Iterator[dict[str, Any]]:
+    """Every shard's kept rows (``rows_of([shard_dir])``) with path fields written in
+    ``mode``. A row's ark pointer is re-anchored at the shard folder it was read from,
+    so outputs collected after a move name the arks where they are now."""
+    for shard_dir in shard_dirs:
+        for row in rows_of([shard_dir]):
+            feats = row.get("feats")
+            if isinstance(feats, str):
+                ark, offset = split_path(feats, "ark")
+                row["feats"] = f"{shard_dir / Path(ark).name}{offset}"
+            yield rewrite_row(row, split_dir, mode)
+
+
+def rewrite_row(row: dict[str, Any], split_dir: Path, mode: str,
+                moves: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+    """``row`` with each path field moved (``moves``: old -> new prefixes, applied to
+    absolute paths) and written in ``mode``."""
+    out = dict(row)
+    for name, kind in PATH_FIELDS.items():
+        value = out.get(name)
+        if not isinstance(value, str) or not value:
+            continue
+        path, suffix = split_path(value, kind)
+        if os.path.isabs(path):
+            path = _moved(path, moves)
+        elif mode == "absolute":
+            path = os.path.normpath(split_dir / path)
+        out[name] = express(path, split_dir, mode) + suffix
+    return out
+
+
+def _moved(path: str, moves: Sequence[tuple[str, str]]) -> str:
+    for old, new in moves:
+        if path == old or path.startswith(old.rstrip("/") + "/"):
+            return new.rstrip("/") + path[len(old.rstrip("/")):]
+    return path
+
+
+def old_split_dirs(rows: Iterable[Mapping[str, Any]]) -> set[str]:
+    """Where the split folder was when these rows were written (from absolute ark
+    pointers ``<split>/shards/<n>/<name>.ark:<offset>``)."""
+    found = set()
+    for row in rows:
+        feats = row.get("feats")
+        if isinstance(feats, str) and os.path.isabs(feats):
+            match = _SHARD_ARK.match(split_path(feats, "ark")[0])
+            if match:
+                found.add(match.group("split"))
+    return found
+
+
+def missing_files(rows: Iterable[Mapping[str, Any]], split_dir: Path,
+                  limit: int = 5) -> list[str]:
+    """Up to ``limit`` files that path fields of ``rows`` name but that do not exist."""
+    missing: list[str] = []
+    checked: set[Path] = set()
+    for row in rows:
+        for name, kind in PATH_FIELDS.items():
+            value = row.get(name)
+            if not isinstance(value, str) or not value:
+                continue
+            target = resolve(split_path(value, kind)[0], split_dir)
+            if target in checked:
+                continue
+            checked.add(target)
+            if not target.exists():
+                missing.append(f"{row.get('utt_id')}: {name} -> {target}")
+                if len(missing) >= limit:
+                    return missing
+    return missing
