@@ -10,6 +10,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from espnet3_prep.errors import ConfigError
+from espnet3_prep.prep.output_keys import WRITES_NOTHING
 from espnet3_prep.prep.validate import check_writable
 
 
@@ -21,7 +22,10 @@ class CheckOutputDir(Callback):
     """
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
-        """Check before the single run's output folder is created."""
+        """Check before the single run's output folder is created (a dry run writes
+        nothing, so it creates no folder to check)."""
+        if str(getattr(config.action, "value", config.action)) in WRITES_NOTHING:
+            return
         try:
             check_writable(Path(str(config.output_dir)).absolute())
         except ConfigError as exc:

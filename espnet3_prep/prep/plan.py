@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import random
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +26,32 @@ SAMPLE_FILES = 200
 
 def print_plan(cfg: DictConfig) -> list[dict[str, Any]]:
     """Print per split: utterances, estimated hours, shards, output sizes and ETA; then
-    the backend/job script."""
-    splits = validate_config(cfg)
+    the backend/job script. Writes nothing: folders that checks or a scheduler's
+    job-script rendering create on the way are removed again (Hydra writes nothing for
+    ``action=plan`` either, see :mod:`espnet3_prep.prep.output_keys`)."""
     output_dir = Path(str(cfg.output_dir)).absolute()
+    with no_new_folders(output_dir), no_new_folders(output_dir / "logs" / "parallel"):
+        return _print_plan(cfg, output_dir)
+
+
+@contextlib.contextmanager
+def no_new_folders(path: Path) -> Iterator[None]:
+    """Remove the empty folders created at or above ``path`` inside the block."""
+    top = path
+    while not top.parent.exists() and top.parent != top:
+        top = top.parent
+    existed = top.exists()
+    try:
+        yield
+    finally:
+        if not existed and top.is_dir():
+            for folder, _, _ in sorted(os.walk(top), key=lambda w: -len(w[0])):
+                with contextlib.suppress(OSError):  # not empty: something real is there
+                    os.rmdir(folder)
+
+
+def _print_plan(cfg: DictConfig, output_dir: Path) -> list[dict[str, Any]]:
+    splits = validate_config(cfg)
     rows = [plan_split(cfg, split) for split in splits]
     for row in rows:
         print(f"{row['split']}: {row['items']} items, ~{row['hours']:.3f} h of audio "

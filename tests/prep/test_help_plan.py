@@ -17,9 +17,30 @@ def test_help_lists_groups_and_top_level_options() -> None:
     assert proc.returncode == 0, proc.stderr
     for needle in ("dataset: kaldi, librispeech, manifest, mini_librispeech",
                    "feature: fbank, mfcc, none", "cleaner: default, none, strict",
-                   "export=[lhotse,hf]", "action=run|plan", "cleaner.max_duration",
-                   "-m feature.num_mel_bins=40,80", "espnet3-prep -sc install=bash"):
+                   "export=[lhotse,hf]", "cleaner.max_duration",
+                   "-m feature.num_mel_bins=40,80", "espnet3-prep -sc install=bash",
+                   "paths=absolute|relative"):
         assert needle in proc.stdout, needle
+    for action in ("run", "plan", "status", "collect", "relocate"):  # every Action value
+        assert f"action={action} " in proc.stdout, action
+
+
+def test_plan_writes_nothing_not_even_hydra_files(tmp_path: Path) -> None:
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    for parallel in ("none", "slurm"):  # slurm: renders the job script, submits nothing
+        out = tmp_path / "out" / parallel
+        proc = run_cli(f"output_dir={out}", "action=plan", "dataset.splits=[dev-clean-2]",
+                       f"parallel={parallel}", cwd=cwd)
+        assert proc.returncode == 0, proc.stderr
+        assert "dev-clean-2: 12 items" in proc.stdout
+        assert not (tmp_path / "out").exists(), sorted((tmp_path / "out").rglob("*"))
+        assert not list(cwd.iterdir())
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    proc = run_cli(f"output_dir={existing}", "action=plan", "parallel=slurm", cwd=cwd)
+    assert proc.returncode == 0, proc.stderr
+    assert not list(existing.iterdir()) and not list(cwd.iterdir())
 
 
 def test_cfg_job_prints_the_composed_config() -> None:
