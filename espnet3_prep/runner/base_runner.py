@@ -148,8 +148,11 @@ class BaseRunner(ABC):
         return EnvSource(self._env_key, self.provider.worker_setup_fn, self._build_local_env)
 
     def _build_local_env(self) -> dict[str, Any]:
+        # a provider with reset_env() caches its env itself (InferenceProvider): ask it each
+        # time, so its rebuild/reset_env take effect; others are cached on the runner
         if self._local_env is None:
             limit_threads()
+        if self._local_env is None or hasattr(self.provider, "reset_env"):
             self._local_env = self.provider.build_env_local()
         return self._local_env
 
