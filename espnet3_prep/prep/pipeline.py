@@ -16,7 +16,7 @@ from espnet3_prep.parallel import close_parallel, set_parallel
 from espnet3_prep.prep.collect import collect_split
 from espnet3_prep.prep.costs import AudioBytes
 from espnet3_prep.prep.tokenizer_step import run_tokenizer_step
-from espnet3_prep.prep.validate import check_channel, validate_config
+from espnet3_prep.prep.validate import check_channel, check_exports, validate_config
 from espnet3_prep.storage.lock import OutputLock
 from espnet3_prep.storage.shards import ShardStore
 from espnet3_prep.writers.exports import export_options
@@ -78,6 +78,7 @@ def build_runner(cfg: DictConfig, split: str, split_dir: Path, **overrides: Any
     runner_cls = resolve_class(str(cfg.runner._target_))
     dataset = provider_cls.build_dataset(one)
     check_channel(one, dataset)
+    check_exports(one, dataset)
     provider = provider_cls(one, params={"output_dir": str(split_dir)})
     if hasattr(provider, "use_dataset"):  # the in-process env reuses it (no second parse)
         provider.use_dataset(dataset)

@@ -87,6 +87,26 @@ def check_writable(output_dir: Path) -> None:
                           "a writable folder with output_dir=/path") from exc
 
 
+def check_exports(one: DictConfig, dataset: Any, sample: int = 5) -> None:
+    """``export=[hf]`` of speed-perturbed copies or segments is refused before any shard
+    runs (see :func:`espnet3_prep.writers.hf.audio_mismatch`): by the config's
+    ``dataset.speed_perturb`` and the first ``sample`` items."""
+    from espnet3_prep.writers.hf import audio_mismatch, mismatch_error
+
+    if "hf" not in selected_exports(_plain(one.get("export"))):
+        return
+    factors = [float(f) for f in (_plain(one.dataset.get("speed_perturb")) or [])]
+    odd = [f for f in factors if f != 1.0]
+    if odd:
+        raise mismatch_error(f"every sp{odd[0]:g}- copy (dataset.speed_perturb={factors})",
+                             f"a speed-perturbed copy (x{odd[0]:g}) of its file")
+    for idx in range(min(sample, len(dataset))):
+        item = dataset[idx]
+        why = audio_mismatch(item)
+        if why:
+            raise mismatch_error(item.get("utt_id"), why)
+
+
 def check_channel(one: DictConfig, dataset: Any, sample: int = 5) -> None:
     """``dataset.channel=k`` that none of the first ``sample`` audio files has is a config
     mistake (it would drop every item), reported before any shard runs."""
