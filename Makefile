@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: install run test test-fast lint bench slurm-up slurm-down corpus clean help \
+.PHONY: install system-deps run test test-fast lint bench slurm-up slurm-down corpus clean help \
 	plan demo sweep recipe-demo
 
 help:
@@ -30,7 +30,11 @@ $(STAMP): pyproject.toml requirements/espnet-no-deps.txt
 	$(BIN)/python -m espnet3_prep_torchaudio_hook install
 	touch $(STAMP)
 
-install: $(STAMP)
+# System libraries (Debian packages, as root): FFmpeg for torchcodec, HF datasets' decoder.
+system-deps:
+	bash tools/install_ffmpeg.sh
+
+install: system-deps $(STAMP)
 
 run: install
 	$(BIN)/espnet3-prep $(ARGS)
