@@ -138,3 +138,22 @@ def missing_files(rows: Iterable[Mapping[str, Any]], split_dir: Path,
                 if len(missing) >= limit:
                     return missing
     return missing
+
+
+def reanchor_scp_value(value: str, name: str, source: Path, out: Path) -> str:
+    """A ``wav.scp``/``feats.scp`` value of data dir ``source`` as data dir ``out`` must
+    write it: a relative path (``paths=relative``) is made relative to ``out`` instead;
+    absolute paths and other files' values are unchanged. In a ``sox <file> ... |`` pipe
+    only the file is rewritten."""
+    if name not in ("wav.scp", "feats.scp"):
+        return value
+    tokens = value.split(" ")
+    pos = 1 if name == "wav.scp" and value.endswith("|") and len(tokens) > 1 else 0
+    if name == "wav.scp" and pos == 0 and " " in value:
+        return value  # some other command: leave it alone
+    path, suffix = split_path(tokens[pos], "ark" if name == "feats.scp" else "file")
+    if os.path.isabs(path):
+        return value
+    moved = os.path.relpath(os.path.abspath(source / path), os.path.abspath(out))
+    tokens[pos] = moved + suffix
+    return " ".join(tokens)

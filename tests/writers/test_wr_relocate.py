@@ -132,6 +132,23 @@ def test_relocate_refuses_when_target_files_are_missing(built: dict[str, Path],
     assert "feats.ark" in _refused(copy)
 
 
+def test_combined_data_dir_of_a_relative_output_reads_the_same_files(
+        built: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from espnet3_prep.datadir.combine import combine_data_dirs
+
+    source = built["spare"] / SPLIT
+    out = tmp_path / "data" / "dev"
+    combine_data_dirs(out, [source])
+    assert (out / "feats.scp").read_text().split()[1].startswith("../../")
+    monkeypatch.chdir(source)
+    expected = dict(kaldiio.load_scp("feats.scp"))
+    monkeypatch.chdir(out)
+    combined = dict(kaldiio.load_scp("feats.scp"))
+    assert combined.keys() == expected.keys()
+    for utt, feats in expected.items():
+        np.testing.assert_array_equal(combined[utt], feats)
+
+
 def test_rewrite_row_moves_inputs_and_converts_modes(tmp_path: Path) -> None:
     split_dir = tmp_path / "exp" / "train"
     row = {"utt_id": "u", "audio": "/cluster/data/a.flac",
