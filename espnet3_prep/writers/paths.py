@@ -70,15 +70,26 @@ def express(path: str, split_dir: Path, mode: str) -> str:
 def located_rows(shard_dirs: Sequence[Path], split_dir: Path, mode: str,
                  rows_of: Any) -> Iterator[dict[str, Any]]:
     """Every shard's kept rows (``rows_of([shard_dir])``) with path fields written in
-    ``mode``. A row's ark pointer is re-anchored at the shard folder it was read from,
-    so outputs collected after a move name the arks where they are now."""
+    ``mode``. Paths into the shard's own folder are re-anchored at the folder the row was
+    read from (:func:`in_shard`), so outputs collected after a move name the arks where
+    they are now."""
     for shard_dir in shard_dirs:
         for row in rows_of([shard_dir]):
-            feats = row.get("feats")
-            if isinstance(feats, str):
-                ark, offset = split_path(feats, "ark")
-                row["feats"] = f"{shard_dir / Path(ark).name}{offset}"
-            yield rewrite_row(row, split_dir, mode)
+            yield rewrite_row(in_shard(row, shard_dir), split_dir, mode)
+
+
+def in_shard(row: dict[str, Any], shard_dir: Path) -> dict[str, Any]:
+    """``row`` with path fields naming a file of this shard (``.../shards/<its id>/<file>``,
+    e.g. its ark, written where the shard then was) pointing into ``shard_dir``."""
+    for name, kind in PATH_FIELDS.items():
+        value = row.get(name)
+        if not isinstance(value, str) or not os.path.isabs(value):
+            continue
+        path, suffix = split_path(value, kind)
+        parent = Path(path).parent
+        if parent.name == shard_dir.name and parent.parent.name == "shards":
+            row[name] = f"{shard_dir / Path(path).name}{suffix}"
+    return row
 
 
 def rewrite_row(row: dict[str, Any], split_dir: Path, mode: str,

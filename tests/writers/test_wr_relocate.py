@@ -161,3 +161,14 @@ def test_rewrite_row_moves_inputs_and_converts_modes(tmp_path: Path) -> None:
     assert absolute["feats"] == f"{split_dir}/shards/00001/feats.ark:42"
     assert express(str(tmp_path / "exp" / "dev" / "x.wav"), split_dir, "relative") == \
         "../dev/x.wav"
+
+
+def test_collect_re_anchors_only_the_shards_own_files(tmp_path: Path) -> None:
+    from espnet3_prep.writers.paths import in_shard
+
+    shard = tmp_path / "exp" / "train" / "shards" / "00003"
+    row = {"feats": "/old/exp/train/shards/00003/feats.ark:9", "audio": "/corpus/a.flac"}
+    assert in_shard(dict(row), shard) == {"feats": f"{shard}/feats.ark:9",
+                                          "audio": "/corpus/a.flac"}
+    custom = {"feats": "/data/my_feats/00003/feats.ark:9"}  # a custom runner's own arks
+    assert in_shard(dict(custom), shard) == custom
