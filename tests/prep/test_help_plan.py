@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from espnet3_prep.config import Action
 from espnet3_prep.prep.estimate import human_bytes, human_seconds
 from tests.helpers import cli_env, run_cli
 
@@ -21,8 +22,8 @@ def test_help_lists_groups_and_top_level_options() -> None:
                    "-m feature.num_mel_bins=40,80", "espnet3-prep -sc install=bash",
                    "paths=absolute|relative"):
         assert needle in proc.stdout, needle
-    for action in ("run", "plan", "status", "collect", "relocate"):  # every Action value
-        assert f"action={action} " in proc.stdout, action
+    for action in Action:  # every action the schema accepts is explained
+        assert f"action={action.value} " in proc.stdout, action
 
 
 def test_plan_writes_nothing_not_even_hydra_files(tmp_path: Path) -> None:
