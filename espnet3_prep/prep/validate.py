@@ -20,6 +20,7 @@ from espnet3_prep.errors import AudioReadError, ConfigError
 from espnet3_prep.features import build_feature
 from espnet3_prep.prep.tokenizer_step import check_tokenizer_step
 from espnet3_prep.writers.exports import selected_exports
+from espnet3_prep.writers.hf import audio_mismatch, mismatch_error
 from espnet3_prep.writers.hf_dataset import hf_options
 
 
@@ -91,8 +92,6 @@ def check_exports(one: DictConfig, dataset: Any, sample: int = 5) -> None:
     """``export=[hf]`` of speed-perturbed copies or segments is refused before any shard
     runs (see :func:`espnet3_prep.writers.hf.audio_mismatch`): by the config's
     ``dataset.speed_perturb`` and the first ``sample`` items."""
-    from espnet3_prep.writers.hf import audio_mismatch, mismatch_error
-
     if "hf" not in selected_exports(_plain(one.get("export"))):
         return
     factors = [float(f) for f in (_plain(one.dataset.get("speed_perturb")) or [])]
