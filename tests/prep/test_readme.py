@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.prep.helpers import REPO, cli_env, run_cli
+from tests.helpers import REPO, cli_env, run_cli
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 TREE_GLYPHS = re.compile(r"^[│├└─ ]*")
