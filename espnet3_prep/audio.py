@@ -10,6 +10,7 @@ reason ``unreadable_audio``. Transient I/O errors (EIO, ESTALE, EMFILE, ...: see
 from __future__ import annotations
 
 import errno
+import io
 import math
 import os
 from fractions import Fraction
@@ -65,7 +66,7 @@ def audio_info(path: str) -> tuple[int, int, int]:
 
 
 def load_audio(
-    path: str,
+    path: str | io.BytesIO,
     *,
     target_sr: int | None,
     resample: bool = True,
@@ -75,7 +76,8 @@ def load_audio(
     """Decode ``path`` to a 1-D float32 array in [-1, 1] (non-finite samples kept as is).
 
     Args:
-        path: Audio file readable by libsndfile (FLAC, WAV, OGG...).
+        path: Audio file readable by libsndfile (FLAC, WAV, OGG, MP3, NIST SPHERE...),
+            or its bytes in a ``BytesIO`` (audio embedded in a table).
         target_sr: Wanted sample rate, or ``None`` to keep the file's rate.
         resample: When ``False`` the file's rate is returned even if it differs from
             ``target_sr`` (the ``sample_rate`` cleaner step then drops the item).
@@ -101,11 +103,12 @@ def load_audio(
 
 
 def _read_frames(
-    path: str, channel: int | None, segment: tuple[float, float] | None
+    path: str | io.BytesIO, channel: int | None, segment: tuple[float, float] | None
 ) -> tuple[np.ndarray, int, str]:
     """Decode the frames of ``segment`` (or all): (frames, channels) float32, rate, subtype."""
     try:
-        with sf.SoundFile(str(path)) as handle:
+        source = path if isinstance(path, io.BytesIO) else str(path)  # embedded bytes
+        with sf.SoundFile(source) as handle:
             sr, frames, channels = handle.samplerate, handle.frames, handle.channels
             subtype = str(handle.subtype)
             start, stop = _segment_frames(path, segment, sr, frames)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from espnet3_prep.cleaners.base import (
+    AUDIO_TOO_SHORT_FOR_TEXT,
     CLIPPING,
     NAN_OR_INF_SAMPLES,
     NEAR_SILENCE,
@@ -155,6 +156,33 @@ class Silence(AudioStep):
         level = 20.0 * math.log10(rms) if rms > 0 else -math.inf
         if level < self.min_rms_db:
             return NEAR_SILENCE, f"RMS level {level:.1f} dBFS < min_rms_db {self.min_rms_db}"
+        return OK
+
+
+@dataclass(kw_only=True)
+class TextRate(AudioStep):
+    """More than ``max_chars_per_s`` transcript characters (spaces not counted) per second
+    of audio -> ``audio_too_short_for_text``: a truncated clip or a misaligned line
+    (normal speech is ~10-18 characters/s in English, ~4-7 in Mandarin)."""
+
+    NAME = "text_rate"
+    REASONS = (AUDIO_TOO_SHORT_FOR_TEXT,)
+
+    max_chars_per_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.max_chars_per_s) and self.max_chars_per_s > 0):
+            raise OptionError("max_chars_per_s", f"must be a positive number, got "
+                                                 f"{self.max_chars_per_s}")
+
+    def check(self, sample: Mapping[str, Any], wave: np.ndarray, sr: int) -> AudioResult:
+        """Drop audio too short to hold its transcript."""
+        chars = sum(1 for c in str(sample.get("text") or "") if not c.isspace())
+        seconds = wave.shape[0] / sr if sr else 0.0
+        if chars and chars > self.max_chars_per_s * seconds:
+            return AUDIO_TOO_SHORT_FOR_TEXT, (
+                f"{chars} characters in {seconds:.3f} s of audio (> max_chars_per_s "
+                f"{self.max_chars_per_s}): truncated audio or a transcript of another clip")
         return OK
 
 

@@ -35,11 +35,13 @@ TOO_SHORT = "too_short"
 TOO_LONG = "too_long"
 CLIPPING = "clipping"
 NEAR_SILENCE = "near_silence"
+AUDIO_TOO_SHORT_FOR_TEXT = "audio_too_short_for_text"
 
 DROP_REASONS: tuple[str, ...] = (
     MISSING_TRANSCRIPT, MISSING_AUDIO, INVALID_UTT_ID, DUPLICATE_UTT_ID, NON_UTF8_TRANSCRIPT,
     EMPTY_TRANSCRIPT, CHAR_NOT_IN_WHITELIST, UNREADABLE_AUDIO, ZERO_LENGTH_AUDIO,
     NAN_OR_INF_SAMPLES, WRONG_SAMPLE_RATE, TOO_SHORT, TOO_LONG, CLIPPING, NEAR_SILENCE,
+    AUDIO_TOO_SHORT_FOR_TEXT,
 )
 """Every drop reason, in pipeline order (``unreadable_audio`` is recorded by the runner)."""
 

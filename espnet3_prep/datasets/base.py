@@ -4,7 +4,8 @@ A :class:`Dataset` is a ``Sequence[dict]`` sorted by ``utt_id`` (Python ``str`` 
 the C locale). It stores its items column-wise (no audio in memory) so it stays small
 and cheap to pickle. Each item dict has the keys
 
-``utt_id, speaker, text, audio, [gender], [segment, recording], [channel], issues, source``
+``utt_id, speaker, text, audio, [gender], [segment, recording], [channel], [drop],
+[embedded], issues, source``
 
 where ``text``/``audio`` are ``None`` for orphans (audio without transcript, transcript
 without audio), ``issues`` lists dataset-level problems found while scanning (see the
@@ -43,6 +44,10 @@ ISSUES = (
 )
 """Every issue a dataset may attach to an item."""
 
+IGNORED_SEGMENT = "ignored_segment"
+DATASET_DROP_REASONS = (IGNORED_SEGMENT,)
+"""Drop reasons a corpus reader gives through ``Record.drop`` (never a cleaner's)."""
+
 
 @dataclass(slots=True)
 class Record:
@@ -58,6 +63,12 @@ class Record:
     recording: str | None = None
     """The recording a segment is cut from (its wav.scp id)."""
     channel: int | None = None
+    drop: tuple[str, str] | None = None
+    """``(reason, detail)``: the corpus itself says this entry is not an utterance (e.g. a
+    TED-LIUM ``ignore_time_segment_in_scoring`` line); the runner drops it with that reason,
+    whatever the cleaner (see :data:`DATASET_DROP_REASONS`)."""
+    embedded: tuple[str, str, int] | None = None
+    """``(table file, column, row)`` of audio stored as bytes inside a table (``dataset=hf``)."""
     issues: list[str] = field(default_factory=list)
     line: int = 0
     """1-based line in ``source`` (0 when the source is not a line-oriented file)."""
@@ -230,6 +241,10 @@ def _extra_fields(rec: Record) -> dict[str, Any]:
             extra["recording"] = rec.recording
     if rec.channel is not None:
         extra["channel"] = int(rec.channel)
+    if rec.drop is not None:
+        extra["drop"] = [str(rec.drop[0]), str(rec.drop[1])]
+    if rec.embedded is not None:
+        extra["embedded"] = [str(rec.embedded[0]), str(rec.embedded[1]), int(rec.embedded[2])]
     return extra
 
 

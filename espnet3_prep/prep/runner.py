@@ -64,6 +64,8 @@ def _check_metadata(sample: dict[str, Any], cleaner: Any) -> dict[str, Any] | Dr
     if "duplicate_utt_id" in sample.get("issues", ()):  # a scp key must be unique
         return Dropped(utt_id, "duplicate_utt_id", f"{utt_id} appears again in "
                        f"{sample.get('source', 'the inputs')}; the first one is kept")
+    if sample.get("drop"):  # the corpus says so (e.g. a TED-LIUM ignore segment)
+        return Dropped(utt_id, str(sample["drop"][0]), str(sample["drop"][1]))
     if cleaner is not None:
         sample, reason, detail = cleaner.check_text(sample)
         if reason:
@@ -80,7 +82,7 @@ def _read_audio(sample: dict[str, Any], target_sr: int | None, options: dict[str
     """Decode (resampled, downmixed, speed-perturbed) audio, or the reason it is dropped."""
     utt_id = sample["utt_id"]
     try:
-        wave, sr = load_audio(sample["audio"], target_sr=target_sr,
+        wave, sr = load_audio(_audio_source(sample), target_sr=target_sr,
                               resample=options.get("resample", True),
                               channel=sample.get("channel", options.get("channel")),
                               segment=sample.get("segment"))
@@ -97,6 +99,20 @@ def _read_audio(sample: dict[str, Any], target_sr: int | None, options: dict[str
     if sample.get("speed"):
         wave = change_speed(wave, float(sample["speed"]))
     return wave, sr
+
+
+def _audio_source(sample: dict[str, Any]) -> Any:
+    """The audio path, or for audio embedded in a table (``dataset=hf``) its bytes, kept
+    on the sample for the sink to write into the shard."""
+    if not sample.get("embedded"):
+        return sample["audio"]
+    import io
+
+    from espnet3_prep.datasets.hf_tables import read_bytes
+
+    table, column, row = sample["embedded"]
+    sample["audio_bytes"] = read_bytes(str(table), str(column), int(row))
+    return io.BytesIO(sample["audio_bytes"])
 
 
 def _manifest_row(sample: dict[str, Any], wave: np.ndarray, sr: int, model: Any,
@@ -120,6 +136,8 @@ def _manifest_row(sample: dict[str, Any], wave: np.ndarray, sr: int, model: Any,
         row["channel"] = int(channel)
     if sample.get("speed"):
         row["speed"] = float(sample["speed"])
+    if sample.get("audio_bytes") is not None:
+        row["audio_bytes"] = sample["audio_bytes"]
     if model is not None and getattr(model, "produces_features", True):
         seed = zlib.crc32(str(sample["utt_id"]).encode("utf-8"))
         row["feats"] = model.extract(wave, sr, seed=seed)
@@ -144,6 +162,8 @@ class PrepSink(ShardSink):
         """Append features to the ark and replace them by ``<ark>:<offset>``."""
         row = dict(result)
         self.seconds += float(row.get("duration") or 0.0)
+        if "audio_bytes" in row:
+            self._write_audio(row)
         feats = row.pop("feats", None)
         if feats is None:
             return row
@@ -156,6 +176,17 @@ class PrepSink(ShardSink):
                    feat_dim=int(feats.shape[1]))
         self._accumulate(feats)
         return row
+
+    def _write_audio(self, row: dict[str, Any]) -> None:
+        """Embedded audio becomes ``audio/<utt_id>.<ext>`` in the shard (its final path)."""
+        data = row.pop("audio_bytes")
+        if self.directory is None:  # memory mode: keep the table reference
+            return
+        name = f"{row['utt_id']}.{audio_extension(data)}"
+        (self.directory / "audio").mkdir(exist_ok=True)
+        (self.directory / "audio" / name).write_bytes(data)
+        final = Path(self.options.get("final_dir") or self.directory)
+        row["audio"] = str(final / "audio" / name)
 
     def _accumulate(self, feats: np.ndarray) -> None:
         if self.feat_sum is None or self.feat_sq is None:
@@ -186,6 +217,20 @@ class PrepSink(ShardSink):
                      "sum_square": self.feat_sq.tolist()}
         return {"seconds_kept": round(self.seconds, 6), "frames": self.frames,
                 "feat_stats": stats}
+
+
+def audio_extension(data: bytes) -> str:
+    """File extension for encoded audio bytes, from its container (wav, flac, mp3, ogg)."""
+    import io
+
+    import soundfile
+
+    try:
+        kind = soundfile.info(io.BytesIO(data)).format
+    except Exception:  # noqa: BLE001 - it was decoded already; an odd container keeps .bin
+        return "bin"
+    return {"WAV": "wav", "WAVEX": "wav", "FLAC": "flac", "MP3": "mp3", "OGG": "ogg",
+            "NIST": "sph"}.get(kind, kind.lower())
 
 
 def frame_sums(feats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -59,7 +59,8 @@ def test_default_yaml_contents() -> None:
     cleaner = build_cleaner(OmegaConf.load(CONF / "default.yaml"))
     names = [step["name"] for step in cleaner.describe()]
     assert names == ["presence", "valid_id", "duplicate_id", "non_utf8", "normalize_text",
-                     "empty_text", "zero_length", "nan_inf", "duration", "clipping", "silence"]
+                     "empty_text", "zero_length", "nan_inf", "duration", "clipping", "silence",
+                     "text_rate"]
     item = {"utt_id": "1-2-3", "speaker": "1", "text": " hello  there ", "audio": "/a.flac",
             "issues": [], "source": "s"}
     assert cleaner.check_text(item)[0]["text"] == "HELLO THERE"
