@@ -39,7 +39,7 @@ class LJSpeech(SplitCorpus):
 
     def split_location(self, cfg: Mapping[str, Any], root: str, split: str) -> str:
         """The metadata file (the only split is ``all``)."""
-        return os.path.join(root, "metadata.csv") + f" (split {SPLIT!r})"
+        return os.path.join(root, "metadata.csv") + f" (LJSpeech has one split: {SPLIT!r})"
 
     def available(self, cfg: Mapping[str, Any], root: str) -> list[str]:
         """``[all]`` when ``metadata.csv`` exists."""
