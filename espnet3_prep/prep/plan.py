@@ -86,13 +86,16 @@ def plan_split(cfg: DictConfig, split: str) -> dict[str, Any]:
     picks = random.Random(0).sample(range(n), min(n, SAMPLE_FILES))
     seconds, sampled = 0.0, 0
     for idx in picks:
-        path = dataset[idx].get("audio")
+        item = dataset[idx]
+        path = item.get("audio")
         try:
             info = soundfile.info(path) if path else None
         except Exception:  # noqa: BLE001 - a plan only estimates; bad files show up in run
             info = None
         if info is not None:
-            seconds += info.frames / info.samplerate
+            whole = info.frames / info.samplerate
+            segment = item.get("segment")  # a cut from a longer recording (TED-LIUM, Kaldi)
+            seconds += min(whole, segment[1]) - segment[0] if segment else whole
             sampled += 1
     hours = seconds / sampled * n / 3600 if sampled else 0.0
     size = int(cfg.runner.shard_size)

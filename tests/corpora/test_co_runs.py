@@ -92,3 +92,20 @@ def test_ljspeech_keeps_22khz_when_asked(synth: Path, tmp_path: Path) -> None:
                    "feature.sample_rate=22050", "runner.progress=false")
     assert proc.returncode == 0, proc.stderr
     assert {r["sample_rate"] for r in rows(out / "all")} == {22050}
+
+
+def test_plan_counts_segment_hours(synth: Path) -> None:
+    import re
+
+    from espnet3_prep.datasets import build_dataset
+    from tests.corpora.conftest import corpus_args
+    from tests.prep.helpers import run_cli
+
+    proc = run_cli(*corpus_args(synth, "tedlium"), "action=plan", "dataset.splits=[train]")
+    assert proc.returncode == 0, proc.stderr
+    hours = float(re.search(r"train: 8 items, ~([\d.]+) h of audio", proc.stdout).group(1))
+    dataset = build_dataset({"type": "tedlium", "root": str(synth / "tedlium" /
+                                                             "TEDLIUM_release-3"),
+                             "splits": ["train"]}, "train")
+    segments = sum(item["segment"][1] - item["segment"][0] for item in dataset) / 3600
+    assert abs(hours - segments) <= 0.0005  # whole talks would be ~5x more
