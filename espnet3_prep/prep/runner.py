@@ -7,13 +7,16 @@ same worker process; only small manifest rows are kept.
 
 from __future__ import annotations
 
+import io
 import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import soundfile
 
 from espnet3_prep.audio import change_speed, load_audio
+from espnet3_prep.datasets.hf_tables import read_bytes
 from espnet3_prep.errors import AudioReadError, ChannelOutOfRange
 from espnet3_prep.execution.sinks import Dropped, ShardSink
 from espnet3_prep.ids import validate_id
@@ -106,10 +109,6 @@ def _audio_source(sample: dict[str, Any]) -> Any:
     on the sample for the sink to write into the shard."""
     if not sample.get("embedded"):
         return sample["audio"]
-    import io
-
-    from espnet3_prep.datasets.hf_tables import read_bytes
-
     table, column, row = sample["embedded"]
     sample["audio_bytes"] = read_bytes(str(table), str(column), int(row))
     return io.BytesIO(sample["audio_bytes"])
@@ -221,10 +220,6 @@ class PrepSink(ShardSink):
 
 def audio_extension(data: bytes) -> str:
     """File extension for encoded audio bytes, from its container (wav, flac, mp3, ogg)."""
-    import io
-
-    import soundfile
-
     try:
         kind = soundfile.info(io.BytesIO(data)).format
     except Exception:  # noqa: BLE001 - it was decoded already; an odd container keeps .bin
