@@ -14,8 +14,6 @@ writes it (tab-separated, no quoting: sentences keep their quotes). Per row:
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -106,8 +104,7 @@ def parse_tsv(data: bytes, source: str) -> list[tuple[int, bool, dict[str, str]]
         text, ok = decode_line(raw)
         if not text.strip():
             continue
-        reader = csv.reader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE)
-        values = next(reader, [])
+        values = text.rstrip("\r").split("\t")  # = csv, delimiter TAB, QUOTE_NONE (lhotse's)
         rows.append((lineno, ok, dict(zip(header, values, strict=False))))
     return rows
 
