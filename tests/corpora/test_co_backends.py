@@ -26,7 +26,7 @@ def test_backend_byte_identical(name: str, backend: tuple[str, ...], synth: Path
                                 prepared: Callable[[str], Path], tmp_path: Path) -> None:
     out = tmp_path / "exp"
     proc = run_cli(*corpus_args(synth, name), f"output_dir={out}", KEEP_CASE,
-                   "runner.shard_size=3", "runner.progress=false", "parallel.n_workers=2",
+                   "runner.shard_size=3", "runner.progress=false", "parallel.n_workers=1",
                    *backend)
     assert proc.returncode == 0, proc.stderr
     ours, reference = output_bytes(out), output_bytes(prepared(name))

@@ -67,7 +67,7 @@ def test_paths_and_bytes(hf_root: Path, tmp_path: Path) -> None:
 def test_parquet_and_backend_identity(hf_root: Path, tmp_path: Path) -> None:
     ref = _prepare(hf_root / "hub", tmp_path / "ref")
     local = _prepare(hf_root / "hub", tmp_path / "local", "parallel=local",
-                     "parallel.n_workers=2")
+                     "parallel.n_workers=1")
     assert len(ref["test"]) == 7
 
     def relative(rows: dict[str, dict], base: Path) -> dict[str, dict]:

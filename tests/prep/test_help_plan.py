@@ -16,7 +16,8 @@ UNITS = {"KB": 1e3, "MB": 1e6}
 def test_help_lists_groups_and_top_level_options() -> None:
     proc = run_cli("--help")
     assert proc.returncode == 0, proc.stderr
-    for needle in ("dataset: kaldi, librispeech, manifest, mini_librispeech",
+    for needle in ("dataset: aishell, commonvoice, hf, kaldi, librispeech, ljspeech, manifest, "
+                   "mini_librispeech, mls, tedlium",
                    "feature: fbank, mfcc, none", "cleaner: default, none, strict",
                    "export=[lhotse,hf]", "cleaner.max_duration",
                    "-m feature.num_mel_bins=40,80", "espnet3-prep -sc install=bash",
