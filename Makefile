@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: install system-deps run test test-fast lint bench slurm-up slurm-down corpus clean help \
+.PHONY: install system-deps run test test-fast lint bench bench-corpora slurm-up slurm-down corpus clean help \
 	plan demo sweep recipe-demo
 
 help:
@@ -16,6 +16,7 @@ help:
 	@echo "make test   - install, start a local SLURM, run the whole test suite"
 	@echo "make lint   - ruff"
 	@echo "make bench  - benchmarks (not part of make test)"
+	@echo "make bench-corpora - scan speed of the corpus readers on 100k-item layouts"
 	@echo "make plan   - dry run on the embedded corpus: sizes, shards, ETA"
 	@echo "make demo   - embedded corpus with lhotse + HF exports and exp/.../report.html"
 	@echo "make sweep  - Hydra multirun over mel bins x max duration, with sweep_summary.md"
@@ -62,6 +63,9 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/run.py $(ARGS)
+
+bench-corpora: install
+	$(BIN)/python bench/corpora_scan.py --out bench/corpora_scan.md $(ARGS)
 
 slurm-up:
 	bash tools/slurm_localhost.sh up
