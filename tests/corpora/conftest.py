@@ -9,17 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.prep.helpers import REPO, run_cli
-
-ROOTS = {
-    "commonvoice": "commonvoice/cv-corpus-synth",
-    "tedlium": "tedlium/TEDLIUM_release-3",
-    "aishell": "aishell",
-    "ljspeech": "ljspeech/LJSpeech-1.1",
-    "mls": "mls",
-}
-"""Corpus -> its ``dataset.root`` under the synthesizer's output folder."""
-KEEP_CASE = "cleaner.steps.4.case=keep"  # texts as the corpus writes them (lhotse's too)
+from tests.corpora.corpora import KEEP_CASE, corpus_args
+from tests.helpers import REPO, run_cli
 
 
 @pytest.fixture(scope="session")
@@ -30,14 +21,6 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Path:
                            "--out", str(out)], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr} (bash tools/install_debs.sh)"
     return out
-
-
-def corpus_args(synth: Path, name: str) -> list[str]:
-    """The CLI overrides selecting corpus ``name`` (all its splits)."""
-    args = [f"dataset={name}", f"dataset.root={synth / ROOTS[name]}"]
-    if name == "ljspeech":
-        args.append("dataset.text=raw")
-    return args
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.corpora.conftest import KEEP_CASE, corpus_args
-from tests.prep.helpers import output_bytes, run_cli
+from tests.corpora.corpora import KEEP_CASE, corpus_args
+from tests.helpers import output_bytes, run_cli
 
 BACKENDS = [
     pytest.param("commonvoice", ("parallel=slurm", "parallel.worker_timeout_s=60"),

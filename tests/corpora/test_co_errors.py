@@ -8,7 +8,7 @@ import pytest
 
 from espnet3_prep.datasets import check_dataset_config, list_splits
 from espnet3_prep.errors import ConfigError
-from tests.corpora.conftest import ROOTS
+from tests.corpora.corpora import ROOTS
 
 OPTIONS = {"commonvoice": {"lang": "en"}, "mls": {"lang": "english"}, "aishell": {},
            "tedlium": {}, "ljspeech": {}}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.prep.helpers import run_cli
+from tests.helpers import run_cli
 
 datasets = pytest.importorskip("datasets")
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.corpora.conftest import ROOTS
+from tests.corpora.corpora import ROOTS
 
 lhotse_recipes = pytest.importorskip("lhotse.recipes")
 LHOTSE_KEEPS = {"empty_transcript", "audio_too_short_for_text"}

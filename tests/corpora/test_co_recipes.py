@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from espnet3_prep.datadir import check_data_dir
-from tests.corpora.conftest import ROOTS
-from tests.recipes.test_rc_recipes import make
+from tests.corpora.corpora import ROOTS
+from tests.helpers import REPO, cli_env
+
+
+def make(recipe: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``make -C recipes/<recipe> ARGS`` with this venv's tools."""
+    return subprocess.run(["make", "-s", "-C", str(REPO / "recipes" / recipe),
+                           f"BIN={Path(sys.executable).parent}", *args], capture_output=True,
+                          text=True, timeout=300, check=False, env=cli_env())
 
 
 def test_tedlium_recipe(synth: Path, tmp_path: Path) -> None:

@@ -4,12 +4,16 @@ once (kept, or dropped with the corpus's own reason), texts/ids/speakers as docu
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from espnet3_prep.datadir.validate import check_data_dir
+from espnet3_prep.datasets import build_dataset
+from tests.corpora.corpora import corpus_args
+from tests.helpers import run_cli
 
 EXPECTED = {  # corpus -> split -> (inputs, kept, drops by reason)
     "commonvoice": {"train": (5, 2, {"empty_transcript": 1, "missing_audio": 1,
@@ -67,7 +71,6 @@ def test_tedlium_segments(prepared: Callable[[str], Path]) -> None:
 
 
 def test_aishell_and_ljspeech_text_options(synth: Path) -> None:
-    from espnet3_prep.datasets import build_dataset
 
     words = build_dataset({"type": "aishell", "root": str(synth / "aishell"),
                            "splits": ["dev"], "text": "words"}, "dev")
@@ -84,9 +87,6 @@ def test_aishell_and_ljspeech_text_options(synth: Path) -> None:
 
 
 def test_ljspeech_keeps_22khz_when_asked(synth: Path, tmp_path: Path) -> None:
-    from tests.corpora.conftest import corpus_args
-    from tests.prep.helpers import run_cli
-
     out = tmp_path / "exp"
     proc = run_cli(*corpus_args(synth, "ljspeech"), f"output_dir={out}", "feature=none",
                    "feature.sample_rate=22050", "runner.progress=false")
@@ -95,12 +95,6 @@ def test_ljspeech_keeps_22khz_when_asked(synth: Path, tmp_path: Path) -> None:
 
 
 def test_plan_counts_segment_hours(synth: Path) -> None:
-    import re
-
-    from espnet3_prep.datasets import build_dataset
-    from tests.corpora.conftest import corpus_args
-    from tests.prep.helpers import run_cli
-
     proc = run_cli(*corpus_args(synth, "tedlium"), "action=plan", "dataset.splits=[train]")
     assert proc.returncode == 0, proc.stderr
     hours = float(re.search(r"train: 8 items, ~([\d.]+) h of audio", proc.stdout).group(1))
