@@ -51,6 +51,8 @@ def _local_cluster(n_workers: int, options: dict[str, Any]) -> Any:
         "silence_logs": logging.ERROR,
     }
     kwargs.update(options)
+    if not kwargs["processes"] and "host" not in options:
+        del kwargs["host"]  # threads in this process talk over inproc://, not TCP
     with dask.config.set(local_dask_config()):  # nannies pass it on to the workers
         return LocalCluster(**kwargs)
 

@@ -42,6 +42,7 @@ class DetachedRequest:
     options: RunOptions
     plan_key: dict[str, Any]
     sink_options: dict[str, Any] | None = None
+    runtime_kwargs: dict[str, Any] | None = None
 
 
 def result_root(options: RunOptions) -> Path:
@@ -154,12 +155,15 @@ def _requests(request: DetachedRequest, plan: RunPlan, todo: list[ShardState],
     if config["env"] == "submitit_slurm":
         min_size = int((config.get("options") or {}).get("shards_per_job") or 1)
     requests = []
-    for group in group_shards(todo, int(config.get("n_workers", 1)), min_size):
+    groups = group_shards(todo, int(config.get("n_workers", 1)), min_size)
+    for rank, group in enumerate(groups):
         name = book.new_job_name()
         specs = []
         for state in group:
             task = plan.task(request.runner_cls, request.options, state, request.sink_options)
-            spec = make_spec(task, request.provider, jobs_dir=layout.root, job=name)
+            spec = make_spec(task, request.provider, jobs_dir=layout.root, job=name,
+                             runtime_kwargs=request.runtime_kwargs)
+            spec.update(rank=rank, world_size=len(groups))
             write_spec(layout.spec_path(state.shard.id), spec)
             layout.state_path(state.shard.id).unlink(missing_ok=True)
             specs.append(layout.spec_path(state.shard.id))

@@ -20,23 +20,27 @@ multi-worker backends start the costliest shards first (see
 from __future__ import annotations
 
 import itertools
+import os
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from espnet3_prep.backends.base import EnvSource
+from espnet3_prep.backends.detached.specs import IMPORT_ONLY_VAR
 from espnet3_prep.driver.options import RunOptions
 from espnet3_prep.driver.run import RunOutcome, RunRequest, run_sync
 from espnet3_prep.driver.schedule import ShardCostFn
 from espnet3_prep.driver.submit import DetachedRequest, submit_detached
+from espnet3_prep.errors import ConfigError
+from espnet3_prep.execution.runtime_env import WithRuntimeKwargs, merge_runtime_kwargs
 from espnet3_prep.execution.sinks import ShardSink
 from espnet3_prep.execution.threads import limit_threads
-from espnet3_prep.parallel import get_backend, get_parallel_config
+from espnet3_prep.parallel import current_parallel_config, get_backend
 from espnet3_prep.runner.env_provider import EnvironmentProvider
+from espnet3_prep.runner.failures import report_failures
 
 _env_keys = itertools.count()
-LOCAL_PARALLEL = {"env": "none", "n_workers": 1, "options": {}}
 
 __all__ = ["BaseRunner", "RunOutcome"]
 
@@ -58,7 +62,7 @@ class BaseRunner(ABC):
         shard_size: int | None = None,
         work_dir: str | Path | None = None,
         resume: bool = True,
-        on_error: str = "record",
+        on_error: str = "raise",
         retries: int = 0,
         max_failures: float | None = None,
         item_timeout_s: float | None = None,
@@ -68,6 +72,7 @@ class BaseRunner(ABC):
         description: str = "items",
         shard_cost: ShardCostFn | None = None,
         options: RunOptions | None = None,
+        **runtime_kwargs: Any,
     ) -> None:
         if options is None:
             options = RunOptions(
@@ -81,6 +86,7 @@ class BaseRunner(ABC):
         self.provider = provider
         self.plan_key = plan_key
         self.shard_cost = shard_cost  # submission order hint (costliest shard first)
+        self.runtime_kwargs = check_runtime_kwargs(provider, runtime_kwargs)
         self.last_outcome: RunOutcome | None = None
         self._local_env: dict[str, Any] | None = None
         self._env_key = f"{type(self).__name__}-{next(_env_keys)}-{id(self):x}"
@@ -118,9 +124,16 @@ class BaseRunner(ABC):
         jobs are submitted and a list of ``{job_id, spec, result, shard, state}`` dicts is
         returned at once (see :mod:`espnet3_prep.backends.detached`).
         """
+        if os.environ.get(IMPORT_ONLY_VAR):
+            raise ConfigError(
+                f"{type(self).__name__} was called while its script was being imported by a "
+                "detached job (or by the submit-time import check). Fix: put the code that "
+                "runs the runner under `if __name__ == \"__main__\":` in your script.")
         if self.options.async_mode:
             return self.submit(indices)
-        return self.run(indices).results()
+        outcome = self.run(indices)
+        report_failures(outcome, type(self).__name__)
+        return outcome.results()
 
     # ----------------------------------------------------------------- execution
     def run(self, indices: Iterable[int], sink_options: dict[str, Any] | None = None
@@ -135,17 +148,26 @@ class BaseRunner(ABC):
                ) -> list[dict[str, Any]]:
         """Submit the shards not done yet as detached jobs (``async_mode``)."""
         request = DetachedRequest(type(self), self.provider, self.options,
-                                  self.plan_key_dict(), sink_options)
-        return submit_detached(request, indices, get_parallel_config() or LOCAL_PARALLEL)
+                                  self.plan_key_dict(), sink_options, self.runtime_kwargs)
+        return submit_detached(request, indices, current_parallel_config())
 
     def plan_key_dict(self) -> dict[str, Any]:
-        """What the outputs depend on: ``plan_key``, else runner, provider and batch size."""
-        return self.plan_key if self.plan_key is not None else {
-            "runner": f"{type(self).__module__}.{type(self).__qualname__}",
-            "provider": self.provider.fingerprint(), "batch_size": self.options.batch_size}
+        """What the outputs depend on: ``plan_key``, else runner, provider, batch size (and
+        the runner's keyword arguments, when given)."""
+        if self.plan_key is not None:
+            return self.plan_key
+        key = {"runner": f"{type(self).__module__}.{type(self).__qualname__}",
+               "provider": self.provider.fingerprint(), "batch_size": self.options.batch_size}
+        if self.runtime_kwargs:
+            key["runtime_kwargs"] = {k: repr(v) for k, v in sorted(self.runtime_kwargs.items())}
+        return key
 
     def _env_source(self) -> EnvSource:
-        return EnvSource(self._env_key, self.provider.worker_setup_fn, self._build_local_env)
+        return EnvSource(self._env_key, self._worker_setup_fn, self._build_local_env)
+
+    def _worker_setup_fn(self) -> Callable[[], dict[str, Any]]:
+        setup = self.provider.worker_setup_fn()
+        return WithRuntimeKwargs(setup, self.runtime_kwargs) if self.runtime_kwargs else setup
 
     def _build_local_env(self) -> dict[str, Any]:
         # a provider with reset_env() caches its env itself (InferenceProvider): ask it each
@@ -153,8 +175,21 @@ class BaseRunner(ABC):
         if self._local_env is None:
             limit_threads()
         if self._local_env is None or hasattr(self.provider, "reset_env"):
-            self._local_env = self.provider.build_env_local()
+            self._local_env = merge_runtime_kwargs(self.provider.build_env_local(),
+                                                   self.runtime_kwargs)
         return self._local_env
+
+
+def check_runtime_kwargs(provider: Any, runtime_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The runner's extra ``forward`` keyword arguments, refusing the keys the provider
+    builds itself (``dataset``, ``model``, its ``params``): see README, *ESPnet3*."""
+    params = getattr(provider, "params", None) or {}
+    both = sorted(({"dataset", "model"} | set(params)) & set(runtime_kwargs))
+    if both:
+        raise ConfigError(
+            f"{type(provider).__name__} already provides {both}; pass each forward() "
+            "argument one way only: in the provider's params or as a runner keyword")
+    return dict(runtime_kwargs)
 
 
 def _path(value: str | Path | None) -> Path | None:
