@@ -56,7 +56,10 @@ class Doubler:
 
 
 class ToyRunner(BaseRunner):
-    """Every 7th item filtered (None), every 11th dropped, item 5 raises."""
+    """Every 7th item filtered (None), every 11th dropped, item 5 raises (and is recorded:
+    the toys test failure recording, the Python API's default is to raise)."""
+
+    default_on_error = "record"
 
     @staticmethod
     def forward(idx: int, *, dataset: Any, model: Any, offset: int = 0) -> Any:
@@ -113,3 +116,12 @@ class ContractRunner(ToyRunner):
     def forward(idx: int, *, dataset: Any, model: Any, offset: int = 0) -> Any:
         out = ToyRunner.forward(idx, dataset=dataset, model=model, offset=offset)
         return {k: v for k, v in out.items() if k != "pid"} if isinstance(out, dict) else out
+
+
+class RankRunner(BaseRunner):
+    """Returns the rank variables its (detached) job sees."""
+
+    @staticmethod
+    def forward(idx: int, *, dataset: Any, model: Any) -> Any:
+        names = ("RANK", "WORLD_RANK", "WORLD_SIZE", "LOCAL_RANK")
+        return {"idx": idx, **{name: os.environ.get(name) for name in names}}

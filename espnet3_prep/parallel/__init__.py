@@ -40,11 +40,12 @@ _backend: Backend | None = None
 def set_parallel(config: Mapping[str, Any] | DictConfig | None) -> None:
     """Select the parallel backend; validates the config now, builds the cluster lazily.
 
-    ``None`` or ``{"env": "none"}`` means in-process execution.
+    ``None`` (unset again: :func:`get_parallel_config` returns None) or
+    ``{"env": "none"}`` means in-process execution.
     """
     global _config
     plain = _to_plain(config)
-    normalized = normalize_parallel_config(plain)
+    normalized = None if plain is None else normalize_parallel_config(plain)
     with _lock:
         if _backend is not None and normalized != _config:
             _close_locked()

@@ -49,7 +49,11 @@ class BaseRunner(ABC):
     """Runs a static ``forward`` over indices, locally or on any configured backend.
 
     Every option is also readable as an attribute (``runner.batch_size``, ...), from
-    :attr:`options`."""
+    :attr:`options`. A failed item raises (``on_error="raise"``, as in ESPnet3) unless
+    ``on_error="record"`` or the class sets ``default_on_error = "record"``."""
+
+    default_on_error: str = "raise"
+    """``on_error`` when the constructor is not given one (the CLI passes its own)."""
 
     def __init__(
         self,
@@ -62,7 +66,7 @@ class BaseRunner(ABC):
         shard_size: int | None = None,
         work_dir: str | Path | None = None,
         resume: bool = True,
-        on_error: str = "raise",
+        on_error: str | None = None,
         retries: int = 0,
         max_failures: float | None = None,
         item_timeout_s: float | None = None,
@@ -77,10 +81,10 @@ class BaseRunner(ABC):
         if options is None:
             options = RunOptions(
                 batch_size=batch_size, shard_size=shard_size, work_dir=_path(work_dir),
-                resume=resume, on_error=on_error, retries=retries, max_failures=max_failures,
-                item_timeout_s=item_timeout_s, retry_failed=retry_failed, progress=progress,
-                description=description, async_mode=async_mode,
-                async_specs_dir=_path(async_specs_dir),
+                resume=resume, on_error=on_error or self.default_on_error, retries=retries,
+                max_failures=max_failures, item_timeout_s=item_timeout_s,
+                retry_failed=retry_failed, progress=progress, description=description,
+                async_mode=async_mode, async_specs_dir=_path(async_specs_dir),
                 async_result_dir=_path(async_result_dir))
         self.options = options
         self.provider = provider
