@@ -4,7 +4,9 @@ helpers, ``options.processes`` for local, rank variables in detached jobs."""
 
 from __future__ import annotations
 
+import importlib
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -23,7 +25,7 @@ from espnet3_prep.parallel import (
     set_parallel,
 )
 from espnet3_prep.storage.jsonl import read_jsonl
-from tests.helpers import wait_for
+from tests.helpers import REPO, wait_for
 from tests.toy import ExtrasProvider, RankRunner, ToyProvider, ToyRunner, expected
 
 
@@ -135,3 +137,18 @@ def test_rank_variables_in_detached_jobs(tmp_path: Path) -> None:
     assert [(r["idx"], r["RANK"], r["WORLD_RANK"], r["WORLD_SIZE"], r["LOCAL_RANK"])
             for r in rows] == [(0, "0", "0", "2", "0"), (1, "0", "0", "2", "0"),
                                (2, "1", "1", "2", "0"), (3, "1", "1", "2", "0")]
+
+
+def test_readme_compatibility_table_names_real_objects() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## ESPnet3 compatibility", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")][2:]
+    assert len(rows) >= 14
+    names = {name for row in rows for name in re.findall(r"`(espnet3_prep\.[\w.]+)`",
+                                                         row.split("|")[2])}
+    assert "espnet3_prep.parallel.parallel_for" in names
+    for name in sorted(names):
+        module, _, attr = name.rpartition(".")
+        assert hasattr(importlib.import_module(module), attr), name
+    for topic in ("async_specs_dir", "WORLD_RANK", "__main__", "on_error"):
+        assert topic in section, topic

@@ -33,6 +33,7 @@ PATH_KEYS = frozenset({"root", "path", "paths", "audio_root", "output_dir", "wor
                        "async_result_dir"})
 PATH_SUFFIXES = ("_dir", "_path", "_root", "_file", "_directory")
 _IMPORT_CHECKED: set[tuple[str, str, str]] = set()
+_SPLIT: dict[str, tuple[str, str]] = {}  # class path -> (module, qualname), by class_path
 
 
 class SpecError(DataError, ValueError):
@@ -71,6 +72,7 @@ def class_path(cls: type) -> str:
             f"{qualname} is defined inside a function (or is a builtin), so a detached job "
             f"cannot import it. Fix: define {qualname.rsplit('.', 1)[-1]} at the top level "
             "of your script or of a module.")
+    _SPLIT[f"{module}.{qualname}"] = (module, qualname)
     return f"{module}.{qualname}"
 
 
@@ -89,6 +91,17 @@ def _main_module_name(qualname: str) -> str:
     return script.stem
 
 
+_IMPORT_CODE = ("import importlib, sys\nobj = importlib.import_module(sys.argv[1])\n"
+                "for name in sys.argv[2].split('.'):\n    obj = getattr(obj, name)\n")
+"""Imports the module itself (its own error is the one reported), then the class."""
+
+
+def _split(path: str) -> tuple[str, str]:
+    """``(module, qualname)`` of a class path made by :func:`class_path`."""
+    module, _, qualname = path.rpartition(".")
+    return _SPLIT.get(path, (module, qualname))
+
+
 def check_importable(classes: Iterable[type], cwd: str) -> None:
     """Import each class by path in a fresh interpreter (once per class, all in parallel),
     with the job's extra ``sys.path`` entries (the script's folder)."""
@@ -96,9 +109,9 @@ def check_importable(classes: Iterable[type], cwd: str) -> None:
         [*job_pythonpath(), *filter(None, [os.environ.get("PYTHONPATH", "")])])
     paths = [class_path(cls) for cls in classes]
     todo = [p for p in dict.fromkeys(paths) if (p, cwd, pythonpath) not in _IMPORT_CHECKED]
-    code = "import sys; from hydra.utils import get_class; get_class(sys.argv[1])"
     env = {**os.environ, "PYTHONPATH": pythonpath, IMPORT_ONLY_VAR: "1"}
-    procs = {path: subprocess.Popen([sys.executable, "-c", code, path], cwd=cwd, env=env,
+    procs = {path: subprocess.Popen([sys.executable, "-c", _IMPORT_CODE, *_split(path)],
+                                    cwd=cwd, env=env,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                     text=True) for path in todo}
     for path, proc in procs.items():
