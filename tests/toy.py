@@ -125,3 +125,48 @@ class RankRunner(BaseRunner):
     def forward(idx: int, *, dataset: Any, model: Any) -> Any:
         names = ("RANK", "WORLD_RANK", "WORLD_SIZE", "LOCAL_RANK")
         return {"idx": idx, **{name: os.environ.get(name) for name in names}}
+
+
+class ClipProvider(ToyProvider):
+    """ESPnet3's recommended shape: the data comes in the constructor (issue 21)."""
+
+    def __init__(self, config: Any, examples: list[dict[str, Any]]) -> None:
+        super().__init__(config)
+        self.examples = examples
+
+    def build_env_local(self) -> dict[str, Any]:
+        return {"dataset": self.examples, "model": Doubler()}
+
+    def make_worker_setup_fn(self) -> Any:
+        examples = self.examples
+        return lambda: {"dataset": examples, "model": Doubler()}
+
+
+class Vocab:
+    """Constructor data that is not JSON (a user's own object)."""
+
+    def __init__(self, words: list[str]) -> None:
+        self.words = words
+
+
+class HookProvider(ClipProvider):
+    """Non-JSON constructor data, rebuilt through the documented to_spec/from_spec hooks."""
+
+    def __init__(self, config: Any, vocab: Vocab) -> None:
+        super().__init__(config, [{"utt_id": w, "text": w} for w in vocab.words])
+        self.vocab = vocab
+
+    def to_spec(self) -> dict[str, Any]:
+        return {"config": dict(self.config), "words": self.vocab.words}
+
+    @classmethod
+    def from_spec(cls, data: dict[str, Any]) -> HookProvider:
+        return cls(data["config"], Vocab(data["words"]))
+
+
+class ClipRunner(BaseRunner):
+    """Upper-cases the text of a constructor-provided example."""
+
+    @staticmethod
+    def forward(idx: int, *, dataset: Any, model: Any) -> Any:
+        return {"utt_id": dataset[idx]["utt_id"], "text": dataset[idx]["text"].upper()}

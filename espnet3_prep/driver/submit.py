@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from espnet3_prep.backends.detached.book import BOOK_NAME, JobBook, JobsLayout
+from espnet3_prep.backends.detached.rebuild import check_rebuild, constructor_fields
 from espnet3_prep.backends.detached.schedulers import (
     JobRequest,
     JobState,
@@ -156,14 +157,17 @@ def _requests(request: DetachedRequest, plan: RunPlan, todo: list[ShardState],
         min_size = int((config.get("options") or {}).get("shards_per_job") or 1)
     requests = []
     groups = group_shards(todo, int(config.get("n_workers", 1)), min_size)
+    ctor = constructor_fields(request.provider, layout.specs) if groups else {}
     for rank, group in enumerate(groups):
         name = book.new_job_name()
         specs = []
         for state in group:
             task = plan.task(request.runner_cls, request.options, state, request.sink_options)
             spec = make_spec(task, request.provider, jobs_dir=layout.root, job=name,
-                             runtime_kwargs=request.runtime_kwargs)
+                             runtime_kwargs=request.runtime_kwargs, ctor=ctor)
             spec.update(rank=rank, world_size=len(groups))
+            if not requests and not specs:  # the first spec: rebuild it as a job will
+                check_rebuild(type(request.provider), spec)
             write_spec(layout.spec_path(state.shard.id), spec)
             layout.state_path(state.shard.id).unlink(missing_ok=True)
             specs.append(layout.spec_path(state.shard.id))

@@ -35,7 +35,19 @@ class EnvironmentProvider(ABC):
     Subclasses implement :meth:`build_env_local` (used in-process) and
     :meth:`make_worker_setup_fn` (a picklable callable that builds the same env inside a
     worker process). The newer name ``build_worker_setup_fn`` is accepted too.
+
+    Detached jobs (``async_mode``) rebuild the provider from its JSON spec: the config,
+    ``params`` and any other constructor arguments that are JSON data. Otherwise define
+    ``to_spec(self) -> dict`` and a classmethod ``from_spec(cls, data)`` (JSON only); see
+    :mod:`espnet3_prep.backends.detached.rebuild`.
     """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> EnvironmentProvider:  # noqa: D102
+        self = super().__new__(cls)
+        # the constructor's arguments as given: a detached job rebuilds the provider from
+        # them (backends/detached/rebuild.py); plain attribute, so pickling is unchanged
+        self._init_args = (args, kwargs)
+        return self
 
     def __init__(self, config: Mapping[str, Any] | DictConfig | None = None) -> None:
         self.config = as_config(config)

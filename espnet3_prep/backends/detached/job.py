@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from espnet3_prep.backends.detached.book import JobsLayout
+from espnet3_prep.backends.detached.rebuild import build_provider
 from espnet3_prep.backends.detached.specs import IMPORT_ONLY_VAR, SpecError, load_spec
 from espnet3_prep.compat import resolve_class
 from espnet3_prep.errors import BackendError, Terminated, raise_terminated
@@ -108,12 +109,10 @@ def task_from_spec(spec: dict[str, Any]) -> ShardTask:
 def _env_for(spec: dict[str, Any], envs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The provider's env, built once per distinct provider/config/params in this job."""
     key = json.dumps([spec["provider"], spec["config"], spec.get("params"),
-                      spec.get("runtime_kwargs")], sort_keys=True)
+                      spec.get("runtime_kwargs"), spec.get("ctor_file"),
+                      spec.get("ctor_kwargs"), spec.get("provider_state")], sort_keys=True)
     if key not in envs:
-        provider_cls = resolve_class(spec["provider"])
-        params = spec.get("params")
-        provider = (provider_cls(spec["config"]) if params is None
-                    else provider_cls(spec["config"], params=params))
+        provider = build_provider(resolve_class(spec["provider"]), spec)
         envs[key] = merge_runtime_kwargs(provider.build_env_local(),
                                          spec.get("runtime_kwargs") or {})
     return envs[key]
@@ -195,7 +194,13 @@ def run_specs(paths: list[str]) -> int:
         if problem:
             log.error("%s", problem)
             return EXIT_PLAN
-        if not _run_spec(spec, envs):
+        try:
+            ok = _run_spec(spec, envs)
+        except Exception as exc:  # noqa: BLE001 - before the shard ran (e.g. an import)
+            log.exception("shard %s could not start", spec["shard"]["id"])
+            StateFile(spec).fail(exc)  # action=status shows this error line first
+            return EXIT_FAILED
+        if not ok:
             return EXIT_FAILED
     return 0
 

@@ -178,12 +178,15 @@ def _json_default(value: Any) -> Any:
 
 
 def make_spec(task: ShardTask, provider: Any, *, jobs_dir: Path, job: str,
-              runtime_kwargs: Mapping[str, Any] | None = None) -> dict[str, Any]:
+              runtime_kwargs: Mapping[str, Any] | None = None,
+              ctor: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The spec of one shard task, whose env ``provider`` builds (an InferenceProvider-like
-    object: ``config`` and optional ``params``) plus the runner's keyword arguments."""
+    object: ``config`` and optional ``params``) plus the runner's keyword arguments;
+    ``ctor``: the constructor fields of :func:`~.rebuild.constructor_fields`."""
     cwd = os.getcwd()
     params = getattr(provider, "params", None)
     return {
+        **(ctor or {}),
         "runtime_kwargs": absolutize(to_json_data(dict(runtime_kwargs or {}),
                                                   "runner keyword arguments"), cwd),
         "format": SPEC_FORMAT, "kind": SPEC_KIND,
