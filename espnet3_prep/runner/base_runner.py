@@ -27,22 +27,29 @@ from pathlib import Path
 from typing import Any
 
 from espnet3_prep.backends.base import EnvSource
-from espnet3_prep.backends.detached.specs import IMPORT_ONLY_VAR
+from espnet3_prep.backends.detached.specs import IMPORT_ONLY_VAR, stable_class_name
 from espnet3_prep.driver.options import RunOptions
 from espnet3_prep.driver.run import RunOutcome, RunRequest, run_sync
 from espnet3_prep.driver.schedule import ShardCostFn
-from espnet3_prep.driver.submit import DetachedRequest, submit_detached
-from espnet3_prep.errors import ConfigError
+from espnet3_prep.driver.submit import DetachedRequest, result_root, submit_detached
+from espnet3_prep.errors import ConfigError, IncompleteShardsError
 from espnet3_prep.execution.runtime_env import WithRuntimeKwargs, merge_runtime_kwargs
 from espnet3_prep.execution.sinks import ShardSink
 from espnet3_prep.execution.threads import limit_threads
 from espnet3_prep.parallel import current_parallel_config, get_backend
 from espnet3_prep.runner.env_provider import EnvironmentProvider
 from espnet3_prep.runner.failures import report_failures
+from espnet3_prep.runner.writer_hooks import (
+    HOOK_ENV,
+    HookSink,
+    concatenate_shard_files,
+    uses_writer_hooks,
+)
+from espnet3_prep.storage.shards import ShardStore
 
 _env_keys = itertools.count()
 
-__all__ = ["BaseRunner", "RunOutcome"]
+__all__ = ["BaseRunner", "RunOutcome", "concatenate_shard_files"]
 
 
 class BaseRunner(ABC):
@@ -76,8 +83,17 @@ class BaseRunner(ABC):
         description: str = "items",
         shard_cost: ShardCostFn | None = None,
         options: RunOptions | None = None,
+        output_dir: str | Path | None = None,
+        shard_subdir: str = "",
         **runtime_kwargs: Any,
     ) -> None:
+        self.output_dir = _path(output_dir)
+        self.shard_subdir = shard_subdir or ""
+        if self.output_dir is not None:
+            if work_dir is not None:
+                raise ConfigError("pass output_dir= (ESPnet3's name) or work_dir=, not both: "
+                                  "both name the folder of the runner's shards")
+            work_dir = self.output_dir / self.shard_subdir
         if options is None:
             options = RunOptions(
                 batch_size=batch_size, shard_size=shard_size, work_dir=_path(work_dir),
@@ -110,7 +126,35 @@ class BaseRunner(ABC):
     @classmethod
     def open_sink(cls, directory: Path | None, options: dict[str, Any]) -> ShardSink:
         """The sink receiving this runner's item outcomes (override to write more)."""
+        if uses_writer_hooks(cls, BaseRunner):
+            return HookSink(cls, directory, options)
         return ShardSink(directory, options)
+
+    # ESPnet3's 2026 per-shard writer hooks (see runner/writer_hooks.py)
+    @staticmethod
+    def open_writers(shard_dir: Path | None, **env: Any) -> dict[str, Any]:
+        """Open per-shard writers in ``shard_dir`` (the shard's temp folder); none by default."""
+        return {}
+
+    @staticmethod
+    def write_record(writers: dict[str, Any], result: Any, state: dict[str, Any],
+                     **env: Any) -> None:
+        """Persist one kept result; by default keep it in ``state["records"]``."""
+        state.setdefault("records", []).append(result)
+
+    @staticmethod
+    def close_writers(writers: dict[str, Any]) -> dict[str, Any] | None:
+        """Close every writer that has ``close()``; may return JSON metadata."""
+        for writer in writers.values():
+            close = getattr(writer, "close", None)
+            if callable(close):
+                close()
+        return None
+
+    def merge(self, shard_dirs: list[Path]) -> Any:
+        """Combine the shards (folders in plan order); what ``runner(indices)`` returns.
+        None by default: no SCP, TSV or JSONL is written unless your runner writes it."""
+        return None
 
     @classmethod
     def item_label(cls, idx: int, env: dict[str, Any]) -> str | None:
@@ -133,11 +177,37 @@ class BaseRunner(ABC):
                 f"{type(self).__name__} was called while its script was being imported by a "
                 "detached job (or by the submit-time import check). Fix: put the code that "
                 "runs the runner under `if __name__ == \"__main__\":` in your script.")
+        hooks = uses_writer_hooks(type(self), BaseRunner)
+        sink_options = self._hook_options() if hooks else None
         if self.options.async_mode:
-            return self.submit(indices)
-        outcome = self.run(indices)
+            return self.submit(indices, sink_options)
+        outcome = self.run(indices, sink_options)
         report_failures(outcome, type(self).__name__)
-        return outcome.results()
+        if not hooks:
+            return outcome.results()
+        store = outcome.store
+        return self.merge([] if store is None else
+                          [store.shard_dir(shard.shard_id) for shard in outcome.shards])
+
+    def merge_async_results(self) -> Any:
+        """``merge`` over the shards of a finished async run (all must be done)."""
+        store = ShardStore(result_root(self.options))
+        plan = store.read_plan() or {}
+        count = int(plan.get("layout", {}).get("num_shards", 0))
+        missing = [i for i in range(count) if not store.is_done(i, plan.get("plan_hash"))]
+        if not plan or missing:
+            raise IncompleteShardsError(
+                f"{store.root}: shards {missing or 'all'} are not done yet; check them with "
+                "espnet3_prep.driver.status.store_status() and merge when all are done")
+        return self.merge([store.shard_dir(i) for i in range(count)])
+
+    def _hook_options(self) -> dict[str, Any]:
+        if self.options.retry_failed:
+            raise ConfigError(f"{type(self).__name__}: retry_failed=True cannot be combined "
+                              "with writer hooks (open_writers/write_record/merge); rerun "
+                              "with resume=False after fixing the inputs")
+        return {HOOK_ENV: {"output_dir": None if self.output_dir is None
+                           else str(self.output_dir), "shard_subdir": self.shard_subdir}}
 
     # ----------------------------------------------------------------- execution
     def run(self, indices: Iterable[int], sink_options: dict[str, Any] | None = None
@@ -160,7 +230,7 @@ class BaseRunner(ABC):
         the runner's keyword arguments, when given)."""
         if self.plan_key is not None:
             return self.plan_key
-        key = {"runner": f"{type(self).__module__}.{type(self).__qualname__}",
+        key = {"runner": stable_class_name(type(self)),
                "provider": self.provider.fingerprint(), "batch_size": self.options.batch_size}
         if self.runtime_kwargs:
             key["runtime_kwargs"] = {k: repr(v) for k, v in sorted(self.runtime_kwargs.items())}

@@ -9,6 +9,8 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from espnet3_prep.backends.detached.specs import stable_class_name
+
 
 def private_copy(config: DictConfig) -> DictConfig:
     """A deep copy of ``config`` with its flags and schema, ~3x cheaper than
@@ -76,5 +78,5 @@ class EnvironmentProvider(ABC):
 
     def fingerprint(self) -> dict[str, Any]:
         """What the outputs depend on (used to validate resumed plans)."""
-        return {"provider": f"{type(self).__module__}.{type(self).__qualname__}",
+        return {"provider": stable_class_name(type(self)),
                 "config": OmegaConf.to_container(self.config, resolve=True)}

@@ -61,6 +61,20 @@ def job_pythonpath() -> list[str]:
     return [str(script.parent)] if script is not None else []
 
 
+def stable_class_name(cls: type) -> str:
+    """``module.QualName`` with the running script's file name for ``__main__``: the same
+    whether the script runs directly or is imported (plan keys use it)."""
+    module = cls.__module__
+    if module in ("__main__", "__mp_main__"):
+        spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+        script = main_script()
+        if spec is not None and spec.name and spec.name != "__main__":
+            module = str(spec.name)
+        elif script is not None:
+            module = script.stem
+    return f"{module}.{cls.__qualname__}"
+
+
 def class_path(cls: type) -> str:
     """``module.QualName`` of a class that a fresh process can import; a class of the
     running script (``__main__``) is named by the script's module name."""
