@@ -37,10 +37,13 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     return files
 
 
-@pytest.mark.parametrize("parallel", ["local", pytest.param("slurm", marks=pytest.mark.slurm)])
-def test_writers_and_merge_byte_identical_on_dask(parallel: str, tmp_path: Path,
-                                                  reference: dict[str, bytes]) -> None:
+@pytest.mark.parametrize("parallel", ["local", "submitit_local",
+                                      pytest.param("slurm", marks=pytest.mark.slurm)])
+def test_writers_and_merge_byte_identical_on_every_backend(
+        parallel: str, tmp_path: Path, reference: dict[str, bytes]) -> None:
     folder = copy_examples(tmp_path, parallel)
+    (folder / "parallel" / "submitit_local.yaml").write_text(
+        "env: submitit_local\nn_workers: 2\noptions:\n  folder: exp/submitit\n")
     run_script(folder, "runner_2026.py", f"parallel={parallel}")
     assert merged_bytes(folder) == reference
     shard = folder / "exp" / "stats" / "dev" / "shards" / "00001"
