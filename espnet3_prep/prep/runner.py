@@ -37,7 +37,15 @@ class PrepRunner(BaseRunner):
         checked = _check_metadata(sample, cleaner)
         if isinstance(checked, Dropped):
             return checked
-        audio = _read_audio(checked, getattr(model, "sample_rate", None), audio_options or {})
+        options = audio_options or {}
+        channel = checked.get("channel", options.get("channel"))
+        if not needs_samples(model, cleaner):
+            length = _read_length(checked, getattr(model, "sample_rate", None), options)
+            if isinstance(length, Dropped):
+                return length
+            dropped = _check_length(checked, cleaner, *length)
+            return dropped or _manifest_row(checked, None, length[0], length[1], model, channel)
+        audio = _read_audio(checked, getattr(model, "sample_rate", None), options)
         if isinstance(audio, Dropped):
             return audio
         wave, sr = audio
@@ -45,13 +53,20 @@ class PrepRunner(BaseRunner):
             reason, detail = cleaner.check_audio(checked, wave, sr)
             if reason:
                 return Dropped(checked["utt_id"], reason, detail or "", round(len(wave) / sr, 6))
-        channel = checked.get("channel", (audio_options or {}).get("channel"))
-        return _manifest_row(checked, wave, sr, model, channel)
+        return _manifest_row(checked, wave, len(wave), sr, model, channel)
 
     @classmethod
     def open_sink(cls, directory: Path | None, options: dict[str, Any]) -> ShardSink:
         """Write features to the shard's ark and rows to its results.jsonl."""
         return PrepSink(directory, options)
+
+
+def needs_samples(model: Any, cleaner: Any) -> bool:
+    """Whether ``forward`` decodes the audio: features are computed, or an enabled
+    cleaning step reads the samples. Otherwise only the audio headers are read."""
+    if model is not None and getattr(model, "produces_features", True):
+        return True
+    return cleaner is not None and bool(cleaner.sample_steps)
 
 
 def _check_metadata(sample: dict[str, Any], cleaner: Any) -> dict[str, Any] | Dropped:
@@ -89,16 +104,10 @@ def _read_audio(sample: dict[str, Any], target_sr: int | None, options: dict[str
                               resample=options.get("resample", True),
                               channel=sample.get("channel", options.get("channel")),
                               segment=sample.get("segment"))
-    except ChannelOutOfRange as exc:
-        return Dropped(utt_id, "unreadable_audio", f"{exc} — pick a channel the file has "
-                       "(the item's 'channel' field or dataset.channel), or null to average "
-                       "all channels")
     except AudioReadError as exc:
-        return Dropped(utt_id, "unreadable_audio",
-                       f"{exc} — re-download or remove this file, or exclude the utterance")
+        return _unreadable(utt_id, exc)
     if target_sr and sr != target_sr:  # only when dataset.resample=false
-        return Dropped(utt_id, "wrong_sample_rate", f"{sample['audio']} is {sr} Hz, features "
-                       f"need {target_sr} Hz; set dataset.resample=true", round(len(wave) / sr, 6))
+        return _wrong_rate(sample, sr, target_sr, len(wave))
     if sample.get("speed"):
         wave = change_speed(wave, float(sample["speed"]))
     return wave, sr
@@ -114,16 +123,60 @@ def _audio_source(sample: dict[str, Any]) -> Any:
     return io.BytesIO(sample["audio_bytes"])
 
 
-def _manifest_row(sample: dict[str, Any], wave: np.ndarray, sr: int, model: Any,
-                  channel: int | None = None) -> dict[str, Any]:
+def _read_length(sample: dict[str, Any], target_sr: int | None, options: dict[str, Any]
+                 ) -> tuple[int, int] | Dropped:
+    """``(num_samples, sr)`` from the header, as :func:`_read_audio` would decode them."""
+    from espnet3_prep.audio import audio_length, speed_length
+
+    utt_id = sample["utt_id"]
+    try:
+        num, sr = audio_length(_audio_source(sample), target_sr=target_sr,
+                               resample=options.get("resample", True),
+                               channel=sample.get("channel", options.get("channel")),
+                               segment=sample.get("segment"))
+    except AudioReadError as exc:
+        return _unreadable(utt_id, exc)
+    if target_sr and sr != target_sr:  # only when dataset.resample=false
+        return _wrong_rate(sample, sr, target_sr, num)
+    if sample.get("speed"):
+        num = speed_length(num, float(sample["speed"]))
+    return num, sr
+
+
+def _unreadable(utt_id: str, exc: AudioReadError) -> Dropped:
+    """The ``unreadable_audio`` drop of a decode or header error, with the fix."""
+    if isinstance(exc, ChannelOutOfRange):
+        return Dropped(utt_id, "unreadable_audio", f"{exc} — pick a channel the file has "
+                       "(the item's 'channel' field or dataset.channel), or null to average "
+                       "all channels")
+    return Dropped(utt_id, "unreadable_audio",
+                   f"{exc} — re-download or remove this file, or exclude the utterance")
+
+
+def _wrong_rate(sample: dict[str, Any], sr: int, target_sr: int, num: int) -> Dropped:
+    return Dropped(sample["utt_id"], "wrong_sample_rate", f"{sample['audio']} is {sr} Hz, "
+                   f"features need {target_sr} Hz; set dataset.resample=true",
+                   round(num / sr, 6))
+
+
+def _check_length(sample: dict[str, Any], cleaner: Any, num: int, sr: int) -> Dropped | None:
+    """The cleaner's audio stage from the length alone (no step needs the samples)."""
+    if cleaner is None:
+        return None
+    reason, detail = cleaner.check_length(sample, num, sr)
+    return Dropped(sample["utt_id"], reason, detail or "", round(num / sr, 6)) if reason else None
+
+
+def _manifest_row(sample: dict[str, Any], wave: np.ndarray | None, num: int, sr: int,
+                  model: Any, channel: int | None = None) -> dict[str, Any]:
     row: dict[str, Any] = {
         "utt_id": sample["utt_id"],
         "speaker": sample.get("speaker"),
         "text": sample["text"],
         "audio": sample["audio"],
-        "duration": round(len(wave) / sr, 6),
+        "duration": round(num / sr, 6),
         "sample_rate": int(sr),
-        "num_samples": int(len(wave)),
+        "num_samples": int(num),
     }
     if sample.get("gender"):
         row["gender"] = sample["gender"]
@@ -137,7 +190,7 @@ def _manifest_row(sample: dict[str, Any], wave: np.ndarray, sr: int, model: Any,
         row["speed"] = float(sample["speed"])
     if sample.get("audio_bytes") is not None:
         row["audio_bytes"] = sample["audio_bytes"]
-    if model is not None and getattr(model, "produces_features", True):
+    if wave is not None and model is not None and getattr(model, "produces_features", True):
         seed = zlib.crc32(str(sample["utt_id"]).encode("utf-8"))
         row["feats"] = model.extract(wave, sr, seed=seed)
     return row
