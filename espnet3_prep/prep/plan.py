@@ -16,8 +16,11 @@ from omegaconf import DictConfig
 from espnet3_prep.backends import make_backend
 from espnet3_prep.backends.detached.schedulers import describe_detached
 from espnet3_prep.backends.options import normalize_parallel_config
+from espnet3_prep.cleaners import build_cleaner
+from espnet3_prep.features import build_feature
 from espnet3_prep.prep.estimate import describe, estimate
 from espnet3_prep.prep.pipeline import parallel_config, split_config
+from espnet3_prep.prep.runner import needs_samples
 from espnet3_prep.prep.tokenizer_step import describe_step
 from espnet3_prep.prep.validate import validate_config
 
@@ -79,10 +82,6 @@ def _print_plan(cfg: DictConfig, output_dir: Path) -> list[dict[str, Any]]:
 
 def audio_reading(cfg: DictConfig) -> str:
     """Whether a run decodes every audio file or reads only headers, and why."""
-    from espnet3_prep.cleaners import build_cleaner
-    from espnet3_prep.features import build_feature
-    from espnet3_prep.prep.runner import needs_samples
-
     model = build_feature(cfg.feature)
     cleaner = build_cleaner(cfg.get("cleaner"))
     if not needs_samples(model, cleaner):

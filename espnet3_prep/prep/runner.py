@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import soundfile
 
-from espnet3_prep.audio import change_speed, load_audio
+from espnet3_prep.audio import audio_length, change_speed, load_audio, speed_length
 from espnet3_prep.datasets.hf_tables import read_bytes
 from espnet3_prep.errors import AudioReadError, ChannelOutOfRange
 from espnet3_prep.execution.sinks import Dropped, ShardSink
@@ -126,8 +126,6 @@ def _audio_source(sample: dict[str, Any]) -> Any:
 def _read_length(sample: dict[str, Any], target_sr: int | None, options: dict[str, Any]
                  ) -> tuple[int, int] | Dropped:
     """``(num_samples, sr)`` from the header, as :func:`_read_audio` would decode them."""
-    from espnet3_prep.audio import audio_length, speed_length
-
     utt_id = sample["utt_id"]
     try:
         num, sr = audio_length(_audio_source(sample), target_sr=target_sr,
