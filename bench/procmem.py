@@ -30,6 +30,7 @@ class ProcPeak:
     cmd: str
     hwm_kb: int = 0
     rss_kb: int = 0
+    cpu_s: float = 0.0
     samples: int = 0
 
 
@@ -48,13 +49,18 @@ def _status_kb(pid: int) -> tuple[int, int] | None:
     return (hwm, rss) if hwm >= 0 and rss >= 0 else None
 
 
-def _start_key(pid: int) -> str | None:
-    """Field 22 of ``/proc/<pid>/stat`` (start time): tells a reused pid apart."""
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> tuple[str, float] | None:
+    """Start time (field 22: tells a reused pid apart) and CPU seconds (user + system)
+    from ``/proc/<pid>/stat``."""
     try:
         stat = (PROC / str(pid) / "stat").read_text()
     except OSError:
         return None
-    return stat.rsplit(")", 1)[1].split()[19]
+    fields = stat.rsplit(")", 1)[1].split()
+    return fields[19], (int(fields[11]) + int(fields[12])) / TICK
 
 
 @dataclass
@@ -109,9 +115,10 @@ class Sampler:
             if not entry.name.isdigit():
                 continue
             pid = int(entry.name)
-            start = _start_key(pid)
-            if start is None or not self._is_ours(pid, (pid, start)):
+            stat = _stat(pid)
+            if stat is None or not self._is_ours(pid, (pid, stat[0])):
                 continue
+            start = stat[0]
             mem = _status_kb(pid)
             if mem is None:
                 continue
@@ -120,6 +127,7 @@ class Sampler:
                 peak = self.peaks[(pid, start)] = ProcPeak(pid, _cmdline(pid))
             peak.hwm_kb = max(peak.hwm_kb, mem[0])
             peak.rss_kb = mem[1]
+            peak.cpu_s = stat[1]
             peak.samples += 1
             live.add(pid)
         self.live = live
@@ -128,6 +136,11 @@ class Sampler:
         """Peak ``VmHWM`` of the driver process (MB)."""
         return max((p.hwm_kb for p in self.peaks.values() if p.pid == driver_pid),
                    default=0) / 1024
+
+    def cpu_s(self, driver_pid: int) -> tuple[float, float]:
+        """CPU seconds of the driver and of all other processes of the run (as last seen)."""
+        driver = sum(p.cpu_s for p in self.peaks.values() if p.pid == driver_pid)
+        return driver, sum(p.cpu_s for p in self.peaks.values()) - driver
 
     def worker_mb(self, driver_pid: int) -> list[float]:
         """Peak ``VmHWM`` of every other Python process of the run (MB), largest first.

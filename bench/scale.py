@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO))
 from bench.report import append_results, machine_info, print_table, render  # noqa: E402
 from bench.scale_runs import Cli, Outcome, read_stats  # noqa: E402
 from bench.scale_targets import build_rows  # noqa: E402
-from bench.scale_tree import LIBRISPEECH_960, ensure_tree  # noqa: E402
+from bench.scale_tree import CACHE, LIBRISPEECH_960, ensure_tree  # noqa: E402
 
 SCENARIOS = ("plan", "none", "headers", "local", "detached", "growth", "fbank", "submitit",
              "slurm")
@@ -138,8 +138,8 @@ def main() -> None:
     only = set(args.only.split(","))
     load_start, start = os.getloadavg(), time.perf_counter()
     tree = ensure_tree(args.utts)
-    (REPO / "bench" / "cache").mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix="scale-", dir=REPO / "bench" / "cache"))
+    CACHE.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="scale-", dir=CACHE))
     found: dict[str, Outcome] = {}
     main_runs(Cli(tree.root, tree.split, scratch), only, found)
     side_runs(args, scratch, only, found)

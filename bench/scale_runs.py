@@ -34,6 +34,8 @@ class Outcome:
     wall_s: float
     driver_mb: float
     workers_mb: list[float] = field(default_factory=list)
+    driver_cpu_s: float = 0.0
+    workers_cpu_s: float = 0.0
     loop_warnings: int = 0
     worst_block_s: float = 0.0
     terminal_lines: int = 0
@@ -63,7 +65,8 @@ class Cli:
         print(f"bench-scale: {name}: espnet3-prep {' '.join(args)}", file=sys.stderr)
         start = time.perf_counter()
         with open(logs / f"{name}.out", "wb") as out, open(logs / f"{name}.err", "wb") as err:
-            proc = subprocess.Popen([str(CLI), *args], env=sampler.env(), stdout=out,
+            env = {**sampler.env(), "PYTHONPATH": str(REPO)}  # this checkout's code
+            proc = subprocess.Popen([str(CLI), *args], env=env, stdout=out,
                                     stderr=err, cwd=REPO)
             try:
                 rc = proc.wait(timeout=self.timeout_s)
@@ -76,7 +79,8 @@ class Cli:
         sampler.stop()
         shown = [a for a in args if not a.startswith(HIDDEN)]
         outcome = Outcome(name, "espnet3-prep " + " ".join(shown), rc, wall,
-                          sampler.driver_mb(proc.pid), sampler.worker_mb(proc.pid))
+                          sampler.driver_mb(proc.pid), sampler.worker_mb(proc.pid),
+                          *sampler.cpu_s(proc.pid))
         _read_logs(outcome, logs / f"{name}.out", logs / f"{name}.err")
         if rc != 0:
             print(f"bench-scale: {name} exited {rc}; see {logs / name}.err", file=sys.stderr)

@@ -137,7 +137,7 @@ def build_rows(found: dict[str, Outcome], args: argparse.Namespace
             *growth_rows(found, args), *slurm_rows(found, args)]
     notes: list[str] = [f"tree: {args.utts} utterances (growth: {args.growth_utts}, fbank: "
                         f"{args.fbank_utts})"]
-    notes += [f"`{o.name}`: `{o.command}` rc {o.rc}, {o.wall_s:.1f} s"
-              for o in found.values()]
+    notes += [f"`{o.name}`: `{o.command}` rc {o.rc}, {o.wall_s:.1f} s, CPU s driver "
+              f"{o.driver_cpu_s:.1f} / others {o.workers_cpu_s:.1f}" for o in found.values()]
     return rows, notes
 

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-CACHE = REPO / "bench" / "cache"
+CACHE = Path(os.environ.get("ESPNET3_SCALE_CACHE") or REPO / "bench" / "cache")
+"""Where trees are kept (``ESPNET3_SCALE_CACHE`` shares them between checkouts)."""
 SPLIT = "train-960"
 LIBRISPEECH_960 = 281_241
 POOL_SPLIT = "pool"
