@@ -47,8 +47,10 @@ HEADER_ONLY = ["+cleaner.steps.7.enabled=false", "+cleaner.steps.9.enabled=false
 LOCAL = ["parallel=local", "parallel.n_workers=2"]
 
 
-def main_runs(cli: Cli, only: set[str], found: dict[str, Outcome]) -> None:
-    """plan, none, headers, local, rerun, status, detached + collect on the main tree."""
+def main_runs(cli: Cli, only: set[str], found: dict[str, Outcome], extra: list[str]
+              ) -> None:
+    """plan, none, headers, local, rerun, status, detached + collect on the main tree
+    (``extra``: overrides added to every command, e.g. :data:`HEADER_ONLY`)."""
     out = cli.scratch / "out"
     steps: list[tuple[str, list[str], bool]] = [
         ("plan", [*cli.base("none", out / "none"), "action=plan"], False),
@@ -64,7 +66,7 @@ def main_runs(cli: Cli, only: set[str], found: dict[str, Outcome]) -> None:
     ]
     for name, args, detached in steps:
         if FOLLOWS.get(name, name) in only:
-            found[name] = cli.run(name, args, detached=detached)
+            found[name] = cli.run(name, [*args, *extra], detached=detached)
             found[name].stats = read_stats(args_out(args), cli.split)
 
 
@@ -80,7 +82,8 @@ def side_runs(args: argparse.Namespace, scratch: Path, only: set[str],
         small = ensure_tree(args.growth_utts)
         cli = Cli(small.root, small.split, scratch)
         for name, extra in (("growth_none", ["parallel=none"]), ("growth_local", LOCAL)):
-            found[name] = cli.run(name, [*cli.base("none", scratch / "out" / name), *extra])
+            found[name] = cli.run(name, [*cli.base("none", scratch / "out" / name), *extra,
+                                         *main_extra(args)])
     if "fbank" in only:
         small = ensure_tree(args.fbank_utts)
         cli = Cli(small.root, small.split, scratch)
@@ -104,6 +107,11 @@ def side_runs(args: argparse.Namespace, scratch: Path, only: set[str],
         found["slurm"].stats = read_stats(out, tree.split)
 
 
+def main_extra(args: argparse.Namespace) -> list[str]:
+    """Overrides of every feature=none command of the main and growth trees."""
+    return list(HEADER_ONLY) if args.headers_only else []
+
+
 def parse_args() -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__,
@@ -120,11 +128,18 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--slurm-workers", type=int, default=2)
     parser.add_argument("--only", default=",".join(SCENARIOS),
                         help=f"comma-separated subset of {','.join(SCENARIOS)}")
+    parser.add_argument("--headers-only", action="store_true",
+                        help="main and growth runs with the default cleaner's sample-reading "
+                             "steps disabled (audio headers only: ~10x cheaper items, so the "
+                             "driver's and Dask's share shows); excludes 'headers'")
     parser.add_argument("--keep", action="store_true", help="keep the outputs and logs")
     parser.add_argument("--no-append", action="store_true", help="do not write results.md")
     args = parser.parse_args()
     args.growth_utts = args.growth_utts or max(1, args.utts // 4)
     args.fbank_utts = args.fbank_utts or min(args.utts, 20000)
+    if args.headers_only and "headers" in args.only.split(","):
+        parser.error("--headers-only: every main run reads headers only; drop 'headers' "
+                     "from --only (compare with a run without --headers-only)")
     unknown = set(args.only.split(",")) - set(SCENARIOS)
     if unknown:
         parser.error(f"--only: unknown {', '.join(sorted(unknown))}; valid: "
@@ -141,7 +156,7 @@ def main() -> None:
     CACHE.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="scale-", dir=CACHE))
     found: dict[str, Outcome] = {}
-    main_runs(Cli(tree.root, tree.split, scratch), only, found)
+    main_runs(Cli(tree.root, tree.split, scratch), only, found, main_extra(args))
     side_runs(args, scratch, only, found)
     rows, notes = build_rows(found, args)
     notes.append(f"bench-scale wall time {time.perf_counter() - start:.0f} s; outputs and "

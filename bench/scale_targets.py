@@ -135,8 +135,10 @@ def build_rows(found: dict[str, Outcome], args: argparse.Namespace
     """The table rows and the notes (every command run)."""
     rows = [*timing_rows(found), *speed_rows(found, args), *memory_rows(found),
             *growth_rows(found, args), *slurm_rows(found, args)]
+    mode = ("headers only (nan_inf, clipping, silence disabled)" if args.headers_only
+            else "default cleaner (decodes every file)")
     notes: list[str] = [f"tree: {args.utts} utterances (growth: {args.growth_utts}, fbank: "
-                        f"{args.fbank_utts})"]
+                        f"{args.fbank_utts}); feature=none runs: {mode}"]
     notes += [f"`{o.name}`: `{o.command}` rc {o.rc}, {o.wall_s:.1f} s, CPU s driver "
               f"{o.driver_cpu_s:.1f} / others {o.workers_cpu_s:.1f}" for o in found.values()]
     return rows, notes
