@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from espnet3_prep.cleaners import build_cleaner
+from espnet3_prep.execution.sinks import Dropped
 from espnet3_prep.features import build_feature
 from espnet3_prep.prep.runner import PrepRunner, needs_samples
-from espnet3_prep.runner.sinks import Dropped
-from tests.prep.helpers import run_cli
+from tests.helpers import run_cli
 from tests.prep.test_bad_inputs import build_bad_corpus
 
 LENGTH_STEPS = [{"name": "zero_length"}, {"name": "sample_rate", "expected": 16000},

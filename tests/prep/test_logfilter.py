@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from espnet3_prep.prep.logfilter import DaskChatter
-from tests.prep.helpers import run_cli
+from tests.helpers import run_cli
 
 
 def test_local_run_keeps_dask_info_in_the_log_file_only(tmp_path: Path) -> None:
