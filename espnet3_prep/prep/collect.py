@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from espnet3_prep.storage.files import AtomicBatch, atomic_batch, atomic_open
+from espnet3_prep.storage.files import (
+    AtomicBatch,
+    atomic_batch,
+    atomic_open,
+    read_json_object,
+)
 from espnet3_prep.storage.jsonl import dumps_line, read_jsonl
 from espnet3_prep.storage.shards import DROPPED_FILE, ShardStore
 from espnet3_prep.writers.exports import write_exports
@@ -22,6 +29,8 @@ from espnet3_prep.writers.stats import (
 )
 
 MANIFEST = "manifest.jsonl"
+SOURCES = "shards/COLLECTED"
+"""Written with the outputs: :func:`sources_key` of the shards they were merged from."""
 
 
 def collect_split(split: str, split_dir: Path, shard_ids: list[int], wall_s: float,
@@ -36,8 +45,13 @@ def collect_split(split: str, split_dir: Path, shard_ids: list[int], wall_s: flo
     store = ShardStore(split_dir)
     dirs = [store.shard_dir(i) for i in shard_ids]
     markers = [store.read_marker(i) or {} for i in shard_ids]
-    feat_stats = merge_feat_stats(markers)
     mode = check_mode((exports or {}).get("paths"))
+    key = sources_key(shard_ids, markers, f"{split_dir.absolute()}\0{mode}")
+    current = up_to_date(split_dir, key)
+    if current is not None:  # a rerun with nothing to do: the outputs are these shards'
+        write_exports(split_dir, exports)
+        return current
+    feat_stats = merge_feat_stats(markers)
     with atomic_batch() as batch:  # every file fsync'd, then renamed, one directory fsync
         write_rows(split_dir, lambda: located_rows(dirs, split_dir, mode, iter_results),
                    feat_stats is not None, batch)
@@ -51,7 +65,32 @@ def collect_split(split: str, split_dir: Path, shard_ids: list[int], wall_s: flo
                         for d in dirs for row in read_jsonl(d / DROPPED_FILE))
         stats = split_stats(split, markers, wall_s, dropped_s)
         write_stats(split_dir / "stats.json", stats, batch=batch)
+        with atomic_open(split_dir / SOURCES, batch=batch) as handle:  # renamed last
+            handle.write(key + "\n")
     write_exports(split_dir, exports)  # exports read the committed manifest.jsonl
+    return stats
+
+
+def sources_key(shard_ids: list[int], markers: list[dict[str, Any]], where: str) -> str:
+    """Hash of what an output set is merged from: the shards' ids and done markers (a
+    marker changes whenever its shard is committed again) and ``where`` (the split
+    folder and the paths mode: moved or re-anchored outputs are merged again)."""
+    digest = hashlib.sha256(where.encode() + b"\n")
+    for shard_id, marker in zip(shard_ids, markers, strict=True):
+        digest.update(f"{shard_id}\0{json.dumps(marker, sort_keys=True)}\n".encode())
+    return digest.hexdigest()
+
+
+def up_to_date(split_dir: Path, key: str) -> dict[str, Any] | None:
+    """The split's stats when its outputs were merged from exactly these shards (a
+    rerun of a finished output skips the merge), else None."""
+    try:
+        recorded = (split_dir / SOURCES).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    if recorded != key or not (split_dir / MANIFEST).exists():
+        return None
+    stats = read_json_object(split_dir / "stats.json")
     return stats
 
 
