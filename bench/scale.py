@@ -98,12 +98,14 @@ def side_runs(args: argparse.Namespace, scratch: Path, only: set[str],
         out = scratch / "out" / "submitit"
         found["submitit"] = cli.run("submitit", [
             *cli.base("none", out), "parallel=submitit_slurm", f"runner.shard_size={size}",
-            f"parallel.n_workers={args.slurm_workers}"])
+            "parallel.options.shards_per_job=1", f"parallel.n_workers={args.slurm_workers}",
+            *main_extra(args)])
         found["submitit"].stats = read_stats(out, tree.split)
     if "slurm" in only:
         out = scratch / "out" / "slurm"
         found["slurm"] = cli.run("slurm", [*cli.base("none", out), "parallel=slurm",
-                                           f"parallel.n_workers={args.slurm_workers}"])
+                                           f"parallel.n_workers={args.slurm_workers}",
+                                           *main_extra(args)])
         found["slurm"].stats = read_stats(out, tree.split)
 
 

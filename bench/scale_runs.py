@@ -21,6 +21,9 @@ from bench.procmem import Sampler, wait_until
 REPO = Path(__file__).resolve().parents[1]
 CLI = Path(sys.executable).with_name("espnet3-prep")
 HIDDEN = ("dataset=", "dataset.root=", "dataset.splits=", "output_dir=")
+TICK_LIMIT = "2s"
+"""Dask warns when its event loop's tick (every 1 s on a local cluster: ``LOCAL_TICK``)
+comes later than this, i.e. when the loop was blocked for more than ~1 s."""
 UNRESPONSIVE = re.compile(r"Event loop was unresponsive in (\w+) for ([0-9.]+)s")
 
 
@@ -65,7 +68,8 @@ class Cli:
         print(f"bench-scale: {name}: espnet3-prep {' '.join(args)}", file=sys.stderr)
         start = time.perf_counter()
         with open(logs / f"{name}.out", "wb") as out, open(logs / f"{name}.err", "wb") as err:
-            env = {**sampler.env(), "PYTHONPATH": str(REPO)}  # this checkout's code
+            env = {**sampler.env(), "PYTHONPATH": str(REPO),  # this checkout's code
+                   "DASK_DISTRIBUTED__ADMIN__TICK__LIMIT": TICK_LIMIT}
             proc = subprocess.Popen([str(CLI), *args], env=env, stdout=out,
                                     stderr=err, cwd=REPO)
             try:

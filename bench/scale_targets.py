@@ -110,10 +110,11 @@ def timing_rows(found: dict[str, Outcome]) -> list[Row]:
                         collect.rc == 0 and share <= COLLECT_SHARE))
     local = found.get("local")
     if local is not None:
-        rows.append(Row("t-loop", "Dask 'event loop unresponsive' warnings (local run)",
-                        f"{local.loop_warnings}, worst {local.worst_block_s:.1f} s; "
-                        f"{local.terminal_lines} terminal lines", "worst <= 1 s",
-                        local.worst_block_s <= 1.0))
+        blocked = max(0.0, local.worst_block_s - 1.0)  # the tick gap minus its 1 s interval
+        rows.append(Row("t-loop", "Dask 'event loop unresponsive' (tick gap > 2 s) in the "
+                        "local run", f"{local.loop_warnings} warnings, worst blocked "
+                        f"{blocked:.1f} s; {local.terminal_lines} terminal lines",
+                        "blocked <= 1 s", blocked <= 1.0))
     return rows
 
 
