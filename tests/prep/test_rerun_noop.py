@@ -29,3 +29,7 @@ def test_rerun_of_a_finished_output_skips_the_merge(tmp_path: Path) -> None:
     assert third.returncode == 0, third.stderr
     assert _mtimes(split)["manifest.jsonl"] != written["manifest.jsonl"]  # merged again
     assert output_bytes(tmp_path) == before
+    merged = _mtimes(split)["manifest.jsonl"]
+    relative = run_cli(*args, "paths=relative")  # same shards, other path mode: merged again
+    assert relative.returncode == 0, relative.stderr
+    assert _mtimes(split)["manifest.jsonl"] != merged
