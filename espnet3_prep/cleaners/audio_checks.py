@@ -167,7 +167,7 @@ class Silence(AudioStep):
 
 
 @dataclass(kw_only=True)
-class TextRate(AudioStep):
+class TextRate(LengthStep):
     """More than ``max_chars_per_s`` transcript characters (spaces not counted) per second
     of audio -> ``audio_too_short_for_text``: a truncated clip or a misaligned line
     (normal speech is ~10-18 characters/s in English, ~4-7 in Mandarin)."""
@@ -182,10 +182,11 @@ class TextRate(AudioStep):
             raise OptionError("max_chars_per_s", f"must be a positive number, got "
                                                  f"{self.max_chars_per_s}")
 
-    def check(self, sample: Mapping[str, Any], wave: np.ndarray, sr: int) -> AudioResult:
+    def check_length(self, sample: Mapping[str, Any], num_samples: int, sr: int
+                     ) -> AudioResult:
         """Drop audio too short to hold its transcript."""
         chars = sum(1 for c in str(sample.get("text") or "") if not c.isspace())
-        seconds = wave.shape[0] / sr if sr else 0.0
+        seconds = num_samples / sr if sr else 0.0
         if chars and chars > self.max_chars_per_s * seconds:
             return AUDIO_TOO_SHORT_FOR_TEXT, (
                 f"{chars} characters in {seconds:.3f} s of audio (> max_chars_per_s "
