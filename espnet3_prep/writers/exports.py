@@ -22,9 +22,11 @@ from espnet3_prep.writers.hf import PARQUET, write_hf
 from espnet3_prep.writers.hf_dataset import hf_options, write_hf_dataset
 from espnet3_prep.writers.lhotse import FEATURES, RECORDINGS, SUPERVISIONS, write_lhotse
 from espnet3_prep.writers.paths import PATH_FIELDS, check_mode
+from espnet3_prep.writers.shard_exports import SHARD_EXPORTS, link_split_exports
 
 ExportFn = Callable[[Path, dict[str, Any]], list[Path]]
 ALWAYS = ("kaldi", "jsonl")
+SHARD = SHARD_EXPORTS  # written per shard by the workers' sinks (writers.shard_exports)
 ALWAYS_PATH_FIELDS: dict[str, tuple[str, ...]] = {
     "manifest.jsonl": ("audio", "feats"), "wav.scp": ("audio",), "feats.scp": ("feats",)}
 """The always-written files that hold paths, and the manifest fields they copy."""
@@ -76,9 +78,10 @@ def selected_exports(names: Sequence[str] | str | None) -> list[str]:
     for name in names:
         if name in ALWAYS:
             continue
-        if name not in EXPORTS:
+        if name not in EXPORTS and name not in SHARD:
             raise ConfigError(f"export: unknown format {name!r} — valid: "
-                              f"{', '.join((*ALWAYS, *EXPORTS))}, e.g. export=[lhotse,hf]")
+                              f"{', '.join((*ALWAYS, *EXPORTS, *SHARD))}, e.g. "
+                              "export=[lhotse,hf]")
         module, fix = NEEDS.get(name, (None, ""))
         if module and importlib.util.find_spec(module) is None:
             raise ConfigError(f"export: {name} needs the {module} package — {fix}")
@@ -102,12 +105,27 @@ def _plain(node: Any) -> Any:
     return node
 
 
-def write_exports(split_dir: Path, options: dict[str, Any] | None) -> list[Path]:
-    """Run every selected export for one split; returns the files written."""
+def check_export_shard_size(value: Any) -> int | None:
+    """``export_shard_size``: null or an integer >= 1 (ConfigError otherwise)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"export_shard_size must be an integer >= 1 (utterances per tar "
+                          f"part) or null (one part per shard), got {value!r}")
+    return value
+
+
+def write_exports(split_dir: Path, options: dict[str, Any] | None,
+                  shard_dirs: list[Path] | None = None) -> list[Path]:
+    """Run every selected export for one split (tar exports: link the shards' parts);
+    returns the files written."""
     if not options:
         return []
     written: list[Path] = []
     for name in options.get("formats", []):
+        if name in SHARD:
+            written += link_split_exports(split_dir, shard_dirs or [], [name])
+            continue
         key = "hf" if name == "hf_dataset" else "feature"
         written += EXPORTS[name](split_dir, options.get(key) or {})
     return written
