@@ -7,7 +7,7 @@ value, column-major, on a piecewise-linear grid between those percentiles (64 st
 below p25, 128 between p25 and p75, 63 above). ``kaldiio.load_mat`` and Kaldi's
 ``copy-feats`` read it back.
 
-This module writes the same bytes (``tests/storage`` compares them with kaldiio's)
+This module writes the same bytes (``tests/writers/storage`` compares them with kaldiio's)
 ~10x faster: the percentiles come from one ``np.sort`` of the transposed (contiguous)
 matrix (numpy's ``partition`` with four kth values is slower than a full sort), and
 the codes are computed in place without masks (see :func:`_to_bytes`).

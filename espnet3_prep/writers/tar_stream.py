@@ -2,7 +2,7 @@
 
 :class:`TarStream` writes what ``tarfile.open(mode="w|", format=PAX_FORMAT)`` +
 ``addfile(TarInfo(name, size))`` writes (mtime 0, uid/gid 0, no owner names; pax
-headers for long or non-ASCII names) — ``tests/storage`` compares the bytes — but takes
+headers for long or non-ASCII names) — ``tests/writers/storage`` compares the bytes — but takes
 each member's data as buffers (e.g. an array's memory) instead of copying it through a
 file object, and builds plain ustar headers directly.
 """

@@ -16,7 +16,7 @@ import soundfile
 from espnet3_prep.audio import change_speed, load_audio
 from espnet3_prep.datadir.validate import check_data_dir
 from espnet3_prep.writers.raw_dump import to_int16
-from tests.prep.helpers import run_cli
+from tests.helpers import run_cli
 
 
 def _pairs(path: Path) -> dict[str, str]:

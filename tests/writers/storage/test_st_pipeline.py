@@ -14,7 +14,7 @@ import pytest
 
 from espnet3_prep.writers.feature_storage import load_feats
 from espnet3_prep.writers.lilcom_archive import MAX_ERROR
-from tests.prep.helpers import run_cli
+from tests.helpers import run_cli
 
 SPLIT = "dev-clean-2"
 STORAGES = ("ark", "ark_compressed", "lilcom", "npy")

@@ -21,7 +21,7 @@ from espnet3_prep.torchaudio_compat import import_torchaudio
 from espnet3_prep.writers.lilcom_archive import MAX_ERROR
 from espnet3_prep.writers.shard_exports import ShardExports, flac_streaminfo
 from espnet3_prep.writers.tar_stream import TarStream, npy_chunks
-from tests.prep.helpers import run_cli
+from tests.helpers import run_cli
 
 SPLIT = "dev-clean-2"
 ARGS = (f"dataset.splits=[{SPLIT}]", "export=[shar,webdataset]", "export_shard_size=2",
