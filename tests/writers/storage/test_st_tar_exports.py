@@ -18,10 +18,11 @@ import soundfile
 import webdataset
 
 from espnet3_prep.torchaudio_compat import import_torchaudio
+from espnet3_prep.writers.feature_storage import load_feats
 from espnet3_prep.writers.lilcom_archive import MAX_ERROR
 from espnet3_prep.writers.shard_exports import ShardExports, flac_streaminfo
 from espnet3_prep.writers.tar_stream import TarStream, npy_chunks
-from tests.helpers import run_cli
+from tests.helpers import cli_env, run_cli
 
 SPLIT = "dev-clean-2"
 ARGS = (f"dataset.splits=[{SPLIT}]", "export=[shar,webdataset]", "export_shard_size=2",
@@ -146,3 +147,33 @@ def test_flac_streaminfo_matches_soundfile(mini_root: Path) -> None:
         assert flac_streaminfo(path.read_bytes()) == (info.channels, info.samplerate,
                                                       info.frames)
     assert flac_streaminfo(b"ID3" + b"\0" * 40) is None
+
+
+def test_retry_failed_adds_retry_archive_and_parts(tmp_path: Path) -> None:
+    flag = tmp_path / "broken"
+    flag.write_text("x")
+    args = (f"output_dir={tmp_path / 'exp'}", f"dataset.splits=[{SPLIT}]",
+            "runner._target_=tests.writers.storage.flaky.FlakyPrepRunner",
+            "feature.storage=lilcom", "export=[webdataset]", "runner.shard_size=6")
+    first = run_cli(*args, env=cli_env(ESPNET3_PREP_TEST_FLAG=str(flag)))
+    assert first.returncode == 0, first.stderr
+    split = tmp_path / "exp" / SPLIT
+    assert len(_rows(split)) == 10  # 4687-6310-0002 and 6850-117617-0002 failed
+    flag.unlink()
+    retry = run_cli(*args, "runner.retry_failed=true",
+                    env=cli_env(ESPNET3_PREP_TEST_FLAG=str(flag)))
+    assert retry.returncode == 0, retry.stderr
+    rows = _rows(split)
+    assert len(rows) == 12
+    assert sorted(p.name for p in split.glob("shards/00000/*.lca")) == [
+        "feats.lca", "feats.retry1.lca"]
+    assert rows["4687-6310-0002"]["feats"].endswith("/shards/00000/feats.retry1.lca:"
+                                                    + rows["4687-6310-0002"]["feats"]
+                                                    .rsplit(":", 1)[1])
+    for row in rows.values():
+        assert load_feats(row["feats"]).shape == (row["num_frames"], row["feat_dim"])
+    tars = sorted(glob.glob(str(split / "webdataset" / "*.tar")))
+    assert len(tars) == 4  # per shard: the first attempt's part and the retry's
+    keys = sorted(json.loads(s["json"])["utt_id"]
+                  for s in webdataset.WebDataset(tars, shardshuffle=False))
+    assert keys == sorted(rows)
