@@ -20,6 +20,7 @@ from espnet3_prep.prep.validate import check_channel, check_exports, validate_co
 from espnet3_prep.storage.lock import OutputLock
 from espnet3_prep.storage.shards import ShardStore
 from espnet3_prep.writers.exports import export_options
+from espnet3_prep.writers.paths import check_mode
 from espnet3_prep.writers.shard_exports import SHARD_EXPORTS
 
 log = logging.getLogger(__name__)
@@ -130,5 +131,7 @@ def shard_exports_key(cfg: DictConfig) -> dict[str, Any]:
     names = [n for n in (cfg.get("export") or []) if n in SHARD_EXPORTS]
     if not names:
         return {}
-    return {"shard_exports": {"formats": sorted(names),
-                              "export_shard_size": cfg.get("export_shard_size")}}
+    key = {"formats": sorted(names), "export_shard_size": cfg.get("export_shard_size")}
+    if "webdataset" in names:  # its rows hold paths, written in the shards
+        key["paths"] = check_mode(cfg.get("paths"))
+    return {"shard_exports": key}

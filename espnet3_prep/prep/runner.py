@@ -22,6 +22,7 @@ from espnet3_prep.execution.sinks import Dropped, ShardSink
 from espnet3_prep.ids import validate_id
 from espnet3_prep.runner.base_runner import BaseRunner
 from espnet3_prep.writers.feature_storage import DEFAULT, check_storage, open_writer
+from espnet3_prep.writers.paths import check_mode
 from espnet3_prep.writers.raw_dump import RawDumpWriter
 from espnet3_prep.writers.shard_exports import SHARD_EXPORTS, ShardExports
 
@@ -72,7 +73,8 @@ class PrepRunner(BaseRunner):
         exports = [n for n in (_plain(config.get("export")) or []) if n in SHARD_EXPORTS]
         if exports:
             options.update(exports=exports, export_shard_size=config.get("export_shard_size"),
-                           export_feature={k: feature.get(k) for k in ("type", "frame_shift")})
+                           export_feature={k: feature.get(k) for k in ("type", "frame_shift")},
+                           paths=check_mode(config.get("paths")))
         return options
 
 
@@ -188,7 +190,8 @@ class PrepSink(ShardSink):
         storage = str(self.options.get("storage", DEFAULT))
         self._ark = (open_writer(storage, directory, final, stem)
                      if directory is not None else None)
-        self._exports = (ShardExports(directory, self.options, stem.removeprefix("feats"))
+        self._exports = (ShardExports(directory, self.options, stem.removeprefix("feats"),
+                                      split_dir=final.parent.parent)
                          if directory is not None else None)
         audio_format = self.options.get("raw_audio_format")
         self._raw = (RawDumpWriter(directory, final, str(audio_format))

@@ -36,15 +36,19 @@ EXPORT_PATH_FIELDS: dict[str, tuple[str, ...]] = {}
 NEEDS: dict[str, tuple[str, str]] = {}
 
 
+def _check_path_fields(name: str, path_fields: tuple[str, ...]) -> None:
+    unknown = sorted(set(path_fields) - set(PATH_FIELDS))
+    if unknown:
+        raise ValueError(f"export {name}: unknown path fields {unknown}; add them to "
+                         "espnet3_prep.writers.paths.PATH_FIELDS")
+
+
 def register_export(name: str, write: ExportFn, files: tuple[str, ...],
                     path_fields: tuple[str, ...] = (),
                     needs: tuple[str, str] | None = None) -> None:
     """Add export ``name``: its writer, the files it writes into the split folder, the
     manifest path fields it copies and an optional ``(module, install hint)``."""
-    unknown = sorted(set(path_fields) - set(PATH_FIELDS))
-    if unknown:
-        raise ValueError(f"export {name}: unknown path fields {unknown}; add them to "
-                         "espnet3_prep.writers.paths.PATH_FIELDS")
+    _check_path_fields(name, path_fields)
     EXPORTS[name] = write
     EXPORT_FILES[name] = files
     EXPORT_PATH_FIELDS[name] = path_fields
@@ -60,6 +64,21 @@ register_export("hf", write_hf, (PARQUET,), ("audio", "feats"),
 # (outside the split folder: action=relocate does not rewrite it)
 register_export("hf_dataset", write_hf_dataset, (),
                 needs=("datasets", "pip install 'espnet3-prep[hf]' (datasets)"))
+
+
+def register_shard_export(name: str, path_fields: tuple[str, ...] = ()) -> None:
+    """Declare the manifest path fields that tar export ``name`` (written per shard by the
+    workers, :mod:`espnet3_prep.writers.shard_exports`) copies into its rows. They follow
+    ``paths`` like the manifest's; ``action=relocate`` cannot rewrite rows inside the tar
+    parts (their audio and features are embedded, the paths only say where they came from)."""
+    if name not in SHARD:
+        raise ValueError(f"{name} is not a per-shard export ({', '.join(SHARD)})")
+    _check_path_fields(name, path_fields)
+    EXPORT_PATH_FIELDS[name] = path_fields
+
+
+register_shard_export("shar")  # recordings and features are Shar placeholders: no paths
+register_shard_export("webdataset", ("audio", "feats"))  # its <key>.json rows
 
 
 def exports_present(split_dir: Path) -> list[str]:

@@ -2,12 +2,14 @@
 
 ``export=[shar]`` (lhotse Shar, read by ``CutSet.from_shar``) and ``export=[webdataset]``
 (``<key>.flac``/``.wav`` + ``<key>.json`` + ``<key>.feats.npy``, read by the
-``webdataset`` package) are streamed by the shard's sink from what it already holds —
-the decoded audio, the feature matrix and the row — so nothing is read twice and the
-driver never touches the corpus. Each shard writes ``ceil(kept / export_shard_size)``
-parts (one when ``export_shard_size`` is null); ``collect`` then hard-links every shard's
-parts, in shard order, into ``<split>/shar/`` and ``<split>/webdataset/`` (renumbered),
-so a resumed run leaves finished shards' tars untouched.
+``webdataset`` package; the ``.json`` row's ``audio``/``feats`` paths follow ``paths``
+like the manifest's, relative to the split folder with ``paths=relative``) are streamed by
+the shard's sink from what it already holds — the decoded audio, the feature matrix and
+the row — so nothing is read twice and the driver never touches the corpus. Each shard
+writes ``ceil(kept / export_shard_size)`` parts (one when ``export_shard_size`` is null);
+``collect`` then hard-links every shard's parts, in shard order, into ``<split>/shar/``
+and ``<split>/webdataset/`` (renumbered), so a resumed run leaves finished shards' tars
+untouched.
 
 Audio: a row whose audio is an unmodified mono FLAC/WAV file at the row's rate is
 copied byte for byte; otherwise (segment, speed, channel, resampling) the audio as the
@@ -26,6 +28,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from espnet3_prep.writers.paths import check_mode, rewrite_row
 from espnet3_prep.writers.raw_dump import SUBTYPE, to_int16
 from espnet3_prep.writers.tar_stream import TarStream, npy_chunks
 
@@ -134,8 +137,12 @@ class _Part:
 class ShardExports:
     """Streams one shard's kept utterances into its Shar / WebDataset parts."""
 
-    def __init__(self, directory: Path, options: Mapping[str, Any], tag: str = "") -> None:
+    def __init__(self, directory: Path, options: Mapping[str, Any], tag: str = "",
+                 split_dir: Path | None = None) -> None:
         self.directory = Path(directory)
+        # WebDataset rows' paths as the manifest's (``paths``): relative to the split folder
+        self.split_dir = Path(split_dir) if split_dir is not None else self.directory
+        self.paths = check_mode(options.get("paths"))
         self.kinds = [k for k in options.get("exports", ()) if k in SHARD_EXPORTS]
         size = options.get("export_shard_size")
         self.part_size = int(size) if size else None
@@ -170,7 +177,8 @@ class ShardExports:
             key = utt.replace(".", "_")  # webdataset splits a key at its first dot
             tar = part.tars[""]
             tar.add(f"{key}.{fmt}", audio)
-            tar.add(f"{key}.json", json.dumps(dict(row), ensure_ascii=False).encode())
+            located = rewrite_row(dict(row), self.split_dir, self.paths)
+            tar.add(f"{key}.json", json.dumps(located, ensure_ascii=False).encode())
             if feats is not None:
                 tar.add(f"{key}.feats.npy", *npy_chunks(feats))
             return
