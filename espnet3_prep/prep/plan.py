@@ -84,11 +84,14 @@ def audio_reading(cfg: DictConfig) -> str:
     """Whether a run decodes every audio file or reads only headers, and why."""
     model = build_feature(cfg.feature)
     cleaner = build_cleaner(cfg.get("cleaner"))
-    if not needs_samples(model, cleaner):
+    tars = [name for name in (cfg.get("export") or []) if name in ("shar", "webdataset")]
+    if not needs_samples(model, cleaner, {"keep_wave": bool(tars)}):
         return ("audio: headers only (feature=none and no enabled cleaning step needs the "
                 "samples; a file corrupt behind a valid header is not noticed)")
-    if getattr(model, "produces_features", True):
+    if getattr(model, "produces_features", True) or getattr(model, "dumps_audio", False):
         return f"audio: every file is decoded (feature={cfg.feature.get('type')} needs the samples)"
+    if tars:
+        return f"audio: every file is decoded (export={tars} writes the audio)"
     return (f"audio: every file is decoded: enabled cleaning step(s) "
             f"{', '.join(cleaner.sample_steps)} read the samples (disable them, e.g. "
             "+cleaner.steps.<i>.enabled=false, to read headers only, ~10x cheaper)")

@@ -21,7 +21,10 @@ from espnet3_prep.errors import AudioReadError, ChannelOutOfRange
 from espnet3_prep.execution.sinks import Dropped, ShardSink
 from espnet3_prep.ids import validate_id
 from espnet3_prep.runner.base_runner import BaseRunner
-from espnet3_prep.writers.ark import ArkWriter
+from espnet3_prep.writers.feature_storage import DEFAULT, check_storage, open_writer
+from espnet3_prep.writers.paths import check_mode
+from espnet3_prep.writers.raw_dump import RawDumpWriter
+from espnet3_prep.writers.shard_exports import SHARD_EXPORTS, ShardExports
 
 ARK_NAME = "feats.ark"
 
@@ -39,7 +42,7 @@ class PrepRunner(BaseRunner):
             return checked
         options = audio_options or {}
         channel = checked.get("channel", options.get("channel"))
-        if not needs_samples(model, cleaner):
+        if not needs_samples(model, cleaner, options):
             length = _read_length(checked, getattr(model, "sample_rate", None), options)
             if isinstance(length, Dropped):
                 return length
@@ -53,18 +56,47 @@ class PrepRunner(BaseRunner):
             reason, detail = cleaner.check_audio(checked, wave, sr)
             if reason:
                 return Dropped(checked["utt_id"], reason, detail or "", round(len(wave) / sr, 6))
-        return _manifest_row(checked, wave, len(wave), sr, model, channel)
+        row = _manifest_row(checked, wave, len(wave), sr, model, channel)
+        if options.get("keep_wave"):  # export=[shar|webdataset]: the sink writes it
+            row["wave"] = wave
+        return row
 
     @classmethod
     def open_sink(cls, directory: Path | None, options: dict[str, Any]) -> ShardSink:
         """Write features to the shard's ark and rows to its results.jsonl."""
         return PrepSink(directory, options)
 
+    def sink_defaults(self) -> dict[str, Any]:
+        """Tell every shard's sink how to store features (``feature.storage``), the raw
+        dump's format (``feature=raw``) and which tar parts to write (``export``)."""
+        config = getattr(self.provider, "config", None)
+        if config is None:  # a provider without a config: float32 ark, no tar parts
+            return {"storage": DEFAULT}
+        feature = _plain(config.get("feature")) or {}
+        options: dict[str, Any] = {"storage": check_storage(feature)}
+        if feature.get("type") == "raw":
+            options["raw_audio_format"] = str(feature.get("audio_format", "flac"))
+        exports = [n for n in (_plain(config.get("export")) or []) if n in SHARD_EXPORTS]
+        if exports:
+            options.update(exports=exports, export_shard_size=config.get("export_shard_size"),
+                           export_feature={k: feature.get(k) for k in ("type", "frame_shift")},
+                           paths=check_mode(config.get("paths")))
+        return options
 
-def needs_samples(model: Any, cleaner: Any) -> bool:
-    """Whether ``forward`` decodes the audio: features are computed, or an enabled
-    cleaning step reads the samples. Otherwise only the audio headers are read."""
+
+def _plain(node: Any) -> Any:
+    from omegaconf import DictConfig, OmegaConf
+
+    return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
+
+
+def needs_samples(model: Any, cleaner: Any, audio_options: dict[str, Any] | None = None) -> bool:
+    """Whether ``forward`` decodes the audio: features are computed, the audio is dumped
+    (``feature=raw``) or kept for tar exports, or an enabled cleaning step reads the
+    samples. Otherwise only the audio headers are read."""
     if model is not None and getattr(model, "produces_features", True):
+        return True
+    if getattr(model, "dumps_audio", False) or (audio_options or {}).get("keep_wave"):
         return True
     return cleaner is not None and bool(cleaner.sample_steps)
 
@@ -188,6 +220,8 @@ def _manifest_row(sample: dict[str, Any], wave: np.ndarray | None, num: int, sr:
         row["speed"] = float(sample["speed"])
     if sample.get("audio_bytes") is not None:
         row["audio_bytes"] = sample["audio_bytes"]
+    if wave is not None and getattr(model, "dumps_audio", False):  # feature=raw: the sink
+        row["wave"] = wave  # writes the audio
     if wave is not None and model is not None and getattr(model, "produces_features", True):
         seed = zlib.crc32(str(sample["utt_id"]).encode("utf-8"))
         row["feats"] = model.extract(wave, sr, seed=seed)
@@ -195,7 +229,8 @@ def _manifest_row(sample: dict[str, Any], wave: np.ndarray | None, num: int, sr:
 
 
 class PrepSink(ShardSink):
-    """Streams feature matrices into one Kaldi ark per shard and keeps CMVN sums."""
+    """Streams feature matrices into the shard's storage (``options["storage"]``: see
+    :mod:`espnet3_prep.writers.feature_storage`) and keeps CMVN sums."""
 
     def __init__(self, directory: Path | None, options: dict[str, Any] | None = None) -> None:
         super().__init__(directory, options)
@@ -203,28 +238,44 @@ class PrepSink(ShardSink):
         self.seconds = 0.0
         self.feat_sum: np.ndarray | None = None
         self.feat_sq: np.ndarray | None = None
-        self.ark_name = str(self.options.get("ark_name", ARK_NAME))
-        self._ark = ArkWriter(directory / self.ark_name) if directory is not None else None
-        final = Path(self.options.get("final_dir") or directory or ".") / self.ark_name
-        self._final_ark = str(final)  # where the ark lives once the shard is committed
+        stem = str(self.options.get("ark_name", ARK_NAME)).removesuffix(".ark")
+        final = Path(self.options.get("final_dir") or directory or ".")  # after commit
+        storage = str(self.options.get("storage", DEFAULT))
+        self._ark = (open_writer(storage, directory, final, stem)
+                     if directory is not None else None)
+        self._exports = (ShardExports(directory, self.options, stem.removeprefix("feats"),
+                                      split_dir=final.parent.parent)
+                         if directory is not None else None)
+        audio_format = self.options.get("raw_audio_format")
+        self._raw = (RawDumpWriter(directory, final, str(audio_format))
+                     if audio_format and directory is not None else None)
 
     def encode_result(self, idx: int, result: Any) -> Any:
-        """Append features to the ark and replace them by ``<ark>:<offset>``."""
+        """Store features and replace them by where they went (e.g. ``<ark>:<offset>``)."""
         row = dict(result)
         self.seconds += float(row.get("duration") or 0.0)
         if "audio_bytes" in row:
             self._write_audio(row)
+        wave = row.pop("wave", None)
+        if wave is not None and self._raw is not None:
+            row = self._raw.dump(row, wave)
         feats = row.pop("feats", None)
-        if feats is None:
-            return row
-        feats = np.ascontiguousarray(feats, dtype=np.float32)
-        if self._ark is None:  # memory mode: nowhere to put an ark
+        if feats is not None:
+            feats = np.ascontiguousarray(feats, dtype=np.float32)
+            row = self._store(row, feats)
+        if self._exports is not None:
+            self._exports.add(row, wave, feats)
+        return row
+
+    def _store(self, row: dict[str, Any], feats: np.ndarray) -> dict[str, Any]:
+        """Accumulate CMVN sums, store the matrix, point the row at it."""
+        if self._ark is None:  # memory mode: nowhere to put a matrix
             row.update(num_frames=int(feats.shape[0]), feat_dim=int(feats.shape[1]))
             return row
-        offset = self._ark.write(str(row["utt_id"]), feats)  # same bytes as kaldiio.save_ark
-        row.update(feats=f"{self._final_ark}:{offset}", num_frames=int(feats.shape[0]),
-                   feat_dim=int(feats.shape[1]))
-        self._accumulate(feats)
+        self._accumulate(feats)  # the float32 values (lilcom rounds them in place)
+        shape = feats.shape
+        row.update(feats=self._ark.write(str(row["utt_id"]), feats),
+                   num_frames=int(shape[0]), feat_dim=int(shape[1]))
         return row
 
     def _write_audio(self, row: dict[str, Any]) -> None:
@@ -248,16 +299,19 @@ class PrepSink(ShardSink):
         self.frames += int(feats.shape[0])
 
     def close(self) -> dict[str, Any]:
-        """Close the ark too."""
-        if self._ark is not None:
-            self._ark.close()
+        """Close the feature storage and the tar exports too."""
+        self._close_outputs()
         return super().close()
 
     def abort(self) -> None:
-        """Close the ark without summarising."""
-        if self._ark is not None:
-            self._ark.close()
+        """Close the storage and exports without summarising (the attempt is dropped)."""
+        self._close_outputs()
         super().abort()
+
+    def _close_outputs(self) -> None:
+        for output in (self._ark, self._exports):
+            if output is not None:
+                output.close()
 
     def extra_summary(self) -> dict[str, Any]:
         """Kept audio seconds, frames and the shard's CMVN sums (exact float64 in JSON)."""
