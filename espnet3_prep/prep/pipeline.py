@@ -20,6 +20,8 @@ from espnet3_prep.prep.validate import check_channel, check_exports, validate_co
 from espnet3_prep.storage.lock import OutputLock
 from espnet3_prep.storage.shards import ShardStore
 from espnet3_prep.writers.exports import export_options
+from espnet3_prep.writers.paths import check_mode
+from espnet3_prep.writers.shard_exports import SHARD_EXPORTS
 
 log = logging.getLogger(__name__)
 OUTPUT_FORMAT = 2
@@ -119,4 +121,17 @@ def plan_key(cfg: DictConfig, dataset: Any) -> dict[str, Any]:
         "provider": str(cfg.provider._target_),
         "runner": str(cfg.runner._target_),
         "batch_size": cfg.runner.get("batch_size"),
+        **shard_exports_key(cfg),
     }
+
+
+def shard_exports_key(cfg: DictConfig) -> dict[str, Any]:
+    """Tar exports are written inside the shards: a change must not reuse old shards
+    (absent when none is selected, so plans without them keep their hash)."""
+    names = [n for n in (cfg.get("export") or []) if n in SHARD_EXPORTS]
+    if not names:
+        return {}
+    key = {"formats": sorted(names), "export_shard_size": cfg.get("export_shard_size")}
+    if "webdataset" in names:  # its rows hold paths, written in the shards
+        key["paths"] = check_mode(cfg.get("paths"))
+    return {"shard_exports": key}

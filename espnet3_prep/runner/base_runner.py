@@ -156,6 +156,11 @@ class BaseRunner(ABC):
         None by default: no SCP, TSV or JSONL is written unless your runner writes it."""
         return None
 
+    def sink_defaults(self) -> dict[str, Any]:
+        """Options every shard's sink gets unless ``run``/``submit(sink_options=...)``
+        override them (JSON-able: detached jobs read them from their spec)."""
+        return {}
+
     @classmethod
     def item_label(cls, idx: int, env: dict[str, Any]) -> str | None:
         """A readable id for error records (``dataset[idx]["utt_id"]`` when available)."""
@@ -214,7 +219,8 @@ class BaseRunner(ABC):
             ) -> RunOutcome:
         """Plan, execute and collect; returns summaries (and results) in shard order."""
         request = RunRequest(type(self), self.options, self.plan_key_dict(),
-                             self._env_source(), self.shard_cost, sink_options)
+                             self._env_source(), self.shard_cost,
+                             {**self.sink_defaults(), **(sink_options or {})})
         self.last_outcome = run_sync(request, indices, get_backend())
         return self.last_outcome
 
@@ -222,7 +228,9 @@ class BaseRunner(ABC):
                ) -> list[dict[str, Any]]:
         """Submit the shards not done yet as detached jobs (``async_mode``)."""
         request = DetachedRequest(type(self), self.provider, self.options,
-                                  self.plan_key_dict(), sink_options, self.runtime_kwargs)
+                                  self.plan_key_dict(),
+                                  {**self.sink_defaults(), **(sink_options or {})},
+                                  self.runtime_kwargs)
         return submit_detached(request, indices, current_parallel_config())
 
     def plan_key_dict(self) -> dict[str, Any]:
