@@ -170,3 +170,26 @@ class ClipRunner(BaseRunner):
     @staticmethod
     def forward(idx: int, *, dataset: Any, model: Any) -> Any:
         return {"utt_id": dataset[idx]["utt_id"], "text": dataset[idx]["text"].upper()}
+
+
+class ScpRunner(BaseRunner):
+    """ESPnet3's 2026 form on the toy data: one ``x.scp`` fragment per shard, merged."""
+
+    @staticmethod
+    def forward(idx: int, *, dataset: Any, model: Any) -> Any:
+        return {"utt_id": dataset[idx]["utt_id"], "y": model(dataset[idx]["x"])}
+
+    @staticmethod
+    def open_writers(shard_dir: Any, **env: Any) -> dict[str, Any]:
+        return {"x": open(os.path.join(shard_dir, "x.scp"), "w", encoding="utf-8")}
+
+    @staticmethod
+    def write_record(writers: dict[str, Any], result: Any, state: dict[str, Any],
+                     **env: Any) -> None:
+        writers["x"].write(f"{result['utt_id']} {result['y']} {env['shard_id']}\n")
+
+    def merge(self, shard_dirs: list[Any]) -> Any:
+        from espnet3_prep.runner.base_runner import concatenate_shard_files
+        out = self.output_dir / "x.scp"
+        concatenate_shard_files(shard_dirs, "x.scp", out)
+        return out.read_text(encoding="utf-8")

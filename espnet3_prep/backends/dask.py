@@ -191,7 +191,11 @@ class DaskBackend(Backend):
     def describe(self) -> str:
         """The job script dask-jobqueue would submit (or the local cluster shape)."""
         if self.name == "local":
-            return f"backend: local Dask cluster, {self.n_workers} worker processes x 1 thread"
+            options = self.config.get("options") or {}
+            threads = options.get("threads_per_worker", 1)
+            kind = "worker processes" if options.get("processes", True) else (
+                "worker threads in this process")
+            return f"backend: local Dask cluster, {self.n_workers} {kind} x {threads} thread(s)"
         return render_job_script(self.config)
 
     def run(self, tasks: list[ShardTask], env: EnvSource, on_result: ResultFn,

@@ -5,19 +5,22 @@ early failure shown first by status."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
 from espnet3_prep.driver.status import store_status
 from espnet3_prep.errors import ConfigError
 from espnet3_prep.parallel import close_parallel, set_parallel
+from espnet3_prep.prep.status import print_status
 from espnet3_prep.storage.jsonl import read_jsonl
 from tests.detached.jobs_cannot_import import NodeRunner
 from tests.helpers import wait_for
-from tests.toy import ClipProvider, ClipRunner, HookProvider, Vocab
+from tests.toy import BrokenProvider, ClipProvider, ClipRunner, HookProvider, ToyRunner, Vocab
 
 SLURM_CFG = {"env": "slurm", "n_workers": 2, "options": {}}
 
@@ -130,3 +133,19 @@ def test_a_job_that_fails_before_its_shard_shows_the_error_in_status(tmp_path: P
     detail = report["shards"][0]["detail"]
     assert detail.startswith("ImportError: cannot import class"), detail
     assert "libcuda.so.1: cannot open shared object file" in detail
+
+
+def test_a_job_that_fails_building_its_env_shows_the_error_first_in_action_status(
+        tmp_path: Path) -> None:
+    set_parallel({"env": "local", "n_workers": 1})
+    runner = ToyRunner(BrokenProvider({"n": 4, "root": "/nowhere"}), async_mode=True,
+                       async_result_dir=tmp_path / "r")
+    runner(range(4))
+    report = wait_for(lambda: (r := store_status(tmp_path / "r"))["counts"]["failed"] and r,
+                      60, "the job to fail")
+    out = io.StringIO()
+    print_status({"dev": report}, Console(file=out, width=200))
+    lines = out.getvalue().splitlines()
+    first = next(i for i, line in enumerate(lines) if "shard 00000 failed" in line)
+    assert "FileNotFoundError: no corpus at /nowhere" in lines[first], lines[first]
+    assert "last lines of" in lines[first + 1] and "job-" in lines[first + 1]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import re
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from espnet3_prep.errors import AllItemsFailedError, ConfigError, ItemError
 from espnet3_prep.parallel import (
     build_client,
     close_parallel,
+    get_backend,
     get_client,
     get_parallel_config,
     make_client,
@@ -96,6 +98,10 @@ def test_get_parallel_config_is_a_dictconfig_or_none() -> None:
     cfg = get_parallel_config()
     assert isinstance(cfg, DictConfig) and cfg.n_workers == 2 and cfg["env"] == "local"
     assert cfg.options.processes is False
+    assert "2 worker threads in this process" in get_backend().describe()
+    results = ToyRunner(ToyProvider({"n": 12}), shard_size=3, progress=False)(range(12))
+    assert [r["y"] for r in results] == expected(12)
+    assert {r["pid"] for r in results} == {os.getpid()}  # threads: workers in this process
 
 
 def test_parallel_helpers_in_process_keep_order_and_pass_the_env() -> None:
