@@ -191,11 +191,9 @@ class DaskBackend(Backend):
     def describe(self) -> str:
         """The job script dask-jobqueue would submit (or the local cluster shape)."""
         if self.name == "local":
-            options = self.config.get("options") or {}
-            threads = options.get("threads_per_worker", 1)
-            kind = "worker processes" if options.get("processes", True) else (
-                "worker threads in this process")
-            return f"backend: local Dask cluster, {self.n_workers} {kind} x {threads} thread(s)"
+            local = self.config.get("options") or {}
+            kind = "processes" if local.get("processes", True) else "threads in this process"
+            return f"backend: local Dask cluster, {self.n_workers} worker {kind} x 1 thread"
         return render_job_script(self.config)
 
     def run(self, tasks: list[ShardTask], env: EnvSource, on_result: ResultFn,

@@ -89,11 +89,7 @@ class BaseRunner(ABC):
     ) -> None:
         self.output_dir = _path(output_dir)
         self.shard_subdir = shard_subdir or ""
-        if self.output_dir is not None:
-            if work_dir is not None:
-                raise ConfigError("pass output_dir= (ESPnet3's name) or work_dir=, not both: "
-                                  "both name the folder of the runner's shards")
-            work_dir = self.output_dir / self.shard_subdir
+        work_dir = _shard_root(self.output_dir, self.shard_subdir, work_dir)
         if options is None:
             options = RunOptions(
                 batch_size=batch_size, shard_size=shard_size, work_dir=_path(work_dir),
@@ -272,6 +268,17 @@ def check_runtime_kwargs(provider: Any, runtime_kwargs: dict[str, Any]) -> dict[
             f"{type(provider).__name__} already provides {both}; pass each forward() "
             "argument one way only: in the provider's params or as a runner keyword")
     return dict(runtime_kwargs)
+
+
+def _shard_root(output_dir: Path | None, shard_subdir: str,
+                work_dir: str | Path | None) -> str | Path | None:
+    """The shard store's folder: ESPnet3's ``output_dir/shard_subdir``, else ``work_dir``."""
+    if output_dir is None:
+        return work_dir
+    if work_dir is not None:
+        raise ConfigError("pass output_dir= (ESPnet3's name) or work_dir=, not both: "
+                          "both name the folder of the runner's shards")
+    return output_dir / shard_subdir
 
 
 def _path(value: str | Path | None) -> Path | None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from espnet3_prep.errors import ConfigError
+from espnet3_prep.errors import ConfigError, PlanMismatchError
 from espnet3_prep.runner.base_runner import BaseRunner, concatenate_shard_files
 from tests.helpers import cli_env, wait_for
 from tests.recipes.test_rc_spec_examples import copy_examples, run_script
@@ -109,6 +109,13 @@ def test_merge_gets_shard_dirs_in_plan_order_and_defaults(tmp_path: Path) -> Non
                      shard_size=3, progress=False)
     assert runner(range(10)) == ["00000", "00001", "00002", "00003"]
     assert (tmp_path / "o" / "s" / "plan.json").exists()
+    with pytest.raises(PlanMismatchError):  # resume=True (the default) checks the plan
+        Records(ToyProvider({"n": 7}), output_dir=tmp_path / "o", shard_subdir="s",
+                shard_size=3, progress=False)(range(7))
+    again = Records(ToyProvider({"n": 7}), output_dir=tmp_path / "o", shard_subdir="s",
+                    shard_size=3, resume=False, progress=False)
+    assert again(range(7)) == ["00000", "00001", "00002"]  # resume=False: planned afresh
+    assert not (tmp_path / "o" / "s" / "shards" / "00003").exists()
     assert Records(ToyProvider({"n": 4}), progress=False)(range(4)) == []  # no output_dir
     with pytest.raises(ConfigError, match="output_dir= .* or work_dir=, not both"):
         Records(ToyProvider({"n": 4}), output_dir=tmp_path, work_dir=tmp_path)
