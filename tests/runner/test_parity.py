@@ -129,14 +129,15 @@ def test_parallel_helpers_on_a_local_cluster() -> None:
         client.close()
 
 
-def test_rank_variables_in_detached_jobs(tmp_path: Path) -> None:
-    set_parallel({"env": "local", "n_workers": 2})
+@pytest.mark.parametrize("env", ["local", pytest.param("slurm", marks=pytest.mark.slurm)])
+def test_rank_variables_in_detached_jobs(env: str, tmp_path: Path) -> None:
+    set_parallel({"env": env, "n_workers": 2, "options": {}})
     runner = RankRunner(ToyProvider({"n": 4}), async_mode=True, shard_size=2,
                         async_result_dir=tmp_path / "r")
     meta = runner(range(4))
     assert len({m["job_id"] for m in meta}) == 2
     shards = tmp_path / "r" / "shards"
-    wait_for(lambda: all((shards / f"{i:05d}" / "DONE").exists() for i in (0, 1)), 60,
+    wait_for(lambda: all((shards / f"{i:05d}" / "DONE").exists() for i in (0, 1)), 180,
              "the detached jobs")
     rows = [row["result"] for i in (0, 1) for row in read_jsonl(shards / f"{i:05d}" /
                                                                 "results.jsonl")]
