@@ -193,3 +193,19 @@ class ScpRunner(BaseRunner):
         out = self.output_dir / "x.scp"
         concatenate_shard_files(shard_dirs, "x.scp", out)
         return out.read_text(encoding="utf-8")
+
+
+def keep_even(item: dict[str, Any]) -> bool:
+    """A cleaner given as a runner keyword (spec section 6): keeps even items."""
+    return item["x"] % 2 == 0
+
+
+class CleanerRunner(BaseRunner):
+    """Runs an optional ``cleaner`` runner keyword on each item (spec sections 2 and 6)."""
+
+    @staticmethod
+    def forward(idx: int, *, dataset: Any, model: Any, cleaner: Any = None) -> Any:
+        item = dataset[idx]
+        if cleaner is not None and not cleaner(item):
+            return None
+        return {"utt_id": item["utt_id"], "y": model(item["x"])}

@@ -12,11 +12,12 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from espnet3_prep.backends.detached.book import BOOK_NAME, JobBook, JobsLayout
+from espnet3_prep.backends.detached.callables import encode_callables, importable_values
 from espnet3_prep.backends.detached.rebuild import check_rebuild, constructor_fields
 from espnet3_prep.backends.detached.schedulers import (
     JobRequest,
@@ -84,7 +85,10 @@ def submit_detached(request: DetachedRequest, indices: Iterable[int],
     kind_for(config["env"])  # an unsupported env fails before anything is written
     root = result_root(options)
     layout = JobsLayout.of(root, options.async_specs_dir)
-    check_importable([request.runner_cls, type(request.provider)], os.getcwd())
+    runtime_kwargs = encode_callables(request.runtime_kwargs)  # refuses lambdas first
+    check_importable([request.runner_cls, type(request.provider),
+                      *importable_values(request.runtime_kwargs).values()], os.getcwd())
+    request = replace(request, runtime_kwargs=runtime_kwargs)
     book = JobBook.load(layout)
     if not options.resume:
         assert_no_live_jobs(root, "runner.resume=false")

@@ -19,6 +19,7 @@ multi-worker backends start the costliest shards first (see
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import os
 from abc import ABC, abstractmethod
@@ -237,7 +238,8 @@ class BaseRunner(ABC):
         key = {"runner": stable_class_name(type(self)),
                "provider": self.provider.fingerprint(), "batch_size": self.options.batch_size}
         if self.runtime_kwargs:
-            key["runtime_kwargs"] = {k: repr(v) for k, v in sorted(self.runtime_kwargs.items())}
+            key["runtime_kwargs"] = {k: stable_repr(v)
+                                     for k, v in sorted(self.runtime_kwargs.items())}
         return key
 
     def _env_source(self) -> EnvSource:
@@ -268,6 +270,14 @@ def check_runtime_kwargs(provider: Any, runtime_kwargs: dict[str, Any]) -> dict[
             f"{type(provider).__name__} already provides {both}; pass each forward() "
             "argument one way only: in the provider's params or as a runner keyword")
     return dict(runtime_kwargs)
+
+
+def stable_repr(value: Any) -> str:
+    """A runner keyword in the plan key: a function or class by its import path (its
+    ``repr`` holds a memory address, which would change the plan on every run)."""
+    if inspect.isfunction(value) or inspect.isclass(value):
+        return stable_class_name(value)
+    return repr(value)
 
 
 def _shard_root(output_dir: Path | None, shard_subdir: str,

@@ -5,6 +5,7 @@ helpers, ``options.processes`` for local, rank variables in detached jobs."""
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import os
 import re
@@ -28,7 +29,15 @@ from espnet3_prep.parallel import (
 )
 from espnet3_prep.storage.jsonl import read_jsonl
 from tests.helpers import REPO, wait_for
-from tests.toy import ExtrasProvider, RankRunner, ToyProvider, ToyRunner, expected
+from tests.toy import (
+    CleanerRunner,
+    ExtrasProvider,
+    RankRunner,
+    ToyProvider,
+    ToyRunner,
+    expected,
+    keep_even,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -159,3 +168,34 @@ def test_readme_compatibility_table_names_real_objects() -> None:
         assert hasattr(importlib.import_module(module), attr), name
     for topic in ("async_specs_dir", "WORLD_RANK", "__main__", "on_error"):
         assert topic in section, topic
+
+
+def test_function_runner_keywords_run_in_detached_jobs_by_import_path(tmp_path: Path) -> None:
+    expected_rows = CleanerRunner(ToyProvider({"n": 8}), cleaner=keep_even,
+                                  progress=False)(range(8))
+    assert [r["utt_id"] for r in expected_rows] == ["u0000", "u0002", "u0004", "u0006"]
+    set_parallel({"env": "local", "n_workers": 2})
+    runner = CleanerRunner(ToyProvider({"n": 8}), cleaner=keep_even, async_mode=True,
+                           shard_size=4, async_result_dir=tmp_path / "r")
+    assert runner.plan_key_dict()["runtime_kwargs"] == {"cleaner": "tests.toy.keep_even"}
+    meta = runner(range(8))
+    spec = json.loads(Path(meta[0]["spec"]).read_text())
+    assert spec["runtime_kwargs"] == {"cleaner": {"$import": ["tests.toy", "keep_even"]}}
+    shards = tmp_path / "r" / "shards"
+    wait_for(lambda: all((shards / f"{i:05d}" / "DONE").exists() for i in (0, 1)), 120,
+             "the detached jobs")
+    rows = [row["result"] for i in (0, 1)
+            for row in read_jsonl(shards / f"{i:05d}" / "results.jsonl") if row["result"]]
+    assert rows == expected_rows
+
+
+def test_lambda_or_object_runner_keywords_are_refused_before_anything_is_written(
+        tmp_path: Path) -> None:
+    for value, message in ((lambda item: True, r"keyword cleaner=.*<lambda>.* cannot be "
+                            r"imported.*top-level function"),
+                           (object(), r"runner keyword 'cleaner' must be JSON data")):
+        runner = CleanerRunner(ToyProvider({"n": 2}), cleaner=value, async_mode=True,
+                               async_result_dir=tmp_path / "r")
+        with pytest.raises(ConfigError, match=message):
+            runner(range(2))
+        assert not (tmp_path / "r").exists()

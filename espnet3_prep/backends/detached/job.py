@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from espnet3_prep.backends.detached.book import JobsLayout
+from espnet3_prep.backends.detached.callables import decode_callables
 from espnet3_prep.backends.detached.rebuild import build_provider
 from espnet3_prep.backends.detached.specs import IMPORT_ONLY_VAR, SpecError, load_spec
 from espnet3_prep.compat import resolve_class
@@ -114,7 +115,7 @@ def _env_for(spec: dict[str, Any], envs: dict[str, dict[str, Any]]) -> dict[str,
     if key not in envs:
         provider = build_provider(resolve_class(spec["provider"]), spec)
         envs[key] = merge_runtime_kwargs(provider.build_env_local(),
-                                         spec.get("runtime_kwargs") or {})
+                                         decode_callables(spec.get("runtime_kwargs") or {}))
     return envs[key]
 
 

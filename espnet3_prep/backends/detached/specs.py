@@ -110,21 +110,22 @@ _IMPORT_CODE = ("import importlib, sys\nobj = importlib.import_module(sys.argv[1
 """Imports the module itself (its own error is the one reported), then the class."""
 
 
-def _split(path: str) -> tuple[str, str]:
+def split_path(path: str) -> tuple[str, str]:
     """``(module, qualname)`` of a class path made by :func:`class_path`."""
     module, _, qualname = path.rpartition(".")
     return _SPLIT.get(path, (module, qualname))
 
 
-def check_importable(classes: Iterable[type], cwd: str) -> None:
-    """Import each class by path in a fresh interpreter (once per class, all in parallel),
-    with the job's extra ``sys.path`` entries (the script's folder)."""
+def check_importable(classes: Iterable[Any], cwd: str) -> None:
+    """Import each class (or top-level function) by path in a fresh interpreter (once
+    per path, all in parallel), with the job's extra ``sys.path`` entries (the script's
+    folder)."""
     pythonpath = os.pathsep.join(
         [*job_pythonpath(), *filter(None, [os.environ.get("PYTHONPATH", "")])])
     paths = [class_path(cls) for cls in classes]
     todo = [p for p in dict.fromkeys(paths) if (p, cwd, pythonpath) not in _IMPORT_CHECKED]
     env = {**os.environ, "PYTHONPATH": pythonpath, IMPORT_ONLY_VAR: "1"}
-    procs = {path: subprocess.Popen([sys.executable, "-c", _IMPORT_CODE, *_split(path)],
+    procs = {path: subprocess.Popen([sys.executable, "-c", _IMPORT_CODE, *split_path(path)],
                                     cwd=cwd, env=env,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                     text=True) for path in todo}
