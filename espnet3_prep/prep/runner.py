@@ -1,8 +1,9 @@
 """``PrepRunner``: read, clean, extract features for one utterance (spec sections 2 and 6).
 
 Cleaning runs inside ``forward``, so it behaves identically on every backend. Feature
-arrays go from ``forward`` straight into the shard's Kaldi ark (:class:`~espnet3_prep.prep.sink.PrepSink`) in the
-same worker process; only small manifest rows are kept.
+arrays go from ``forward`` straight into the shard's feature storage
+(:class:`~espnet3_prep.prep.sink.PrepSink`) in the same worker process; only small manifest
+rows are kept.
 """
 
 from __future__ import annotations
