@@ -204,8 +204,14 @@ class BaseRunner(ABC):
         return self.merge([store.shard_dir(i) for i in range(count)])
 
     def _hook_options(self) -> dict[str, Any]:
+        name = type(self).__name__
+        if (type(self).open_writers is not BaseRunner.open_writers
+                and self.options.work_dir is None and self.options.detached_root is None):
+            raise ConfigError(f"{name} defines open_writers(shard_dir, ...), which needs a "
+                              "folder per shard: pass output_dir=... (ESPnet3 requires it "
+                              "for sharded execution) or work_dir=...")
         if self.options.retry_failed:
-            raise ConfigError(f"{type(self).__name__}: retry_failed=True cannot be combined "
+            raise ConfigError(f"{name}: retry_failed=True cannot be combined "
                               "with writer hooks (open_writers/write_record/merge); rerun "
                               "with resume=False after fixing the inputs")
         return {HOOK_ENV: {"output_dir": None if self.output_dir is None

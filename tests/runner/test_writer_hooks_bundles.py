@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from espnet3_prep.backends.bundles import TASKS_PER_WORKER
+from espnet3_prep.errors import ConfigError
 from espnet3_prep.parallel import close_parallel, set_parallel
 from tests.toy import ScpRunner, ToyProvider
 
@@ -42,3 +43,8 @@ def test_writer_hooks_in_bundled_tasks_match_in_process(kind: str, tmp_path: Pat
         assert (shard / "x.scp").read_text().startswith(f"u{first:04d} {2 * first} ")
     if kind == "submitit":  # 25 shards in 5 jobs of 5 shards each
         assert len(list((tmp_path / "logs").glob("*_log.out"))) == 5
+
+
+def test_open_writers_without_an_output_dir_is_a_clear_error() -> None:
+    with pytest.raises(ConfigError, match=r"ScpRunner defines open_writers.*output_dir="):
+        ScpRunner(ToyProvider({"n": 2}), progress=False)(range(2))
