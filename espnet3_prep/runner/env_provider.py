@@ -9,6 +9,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from espnet3_prep.backends.detached.rebuild import constructor_digest
 from espnet3_prep.backends.detached.specs import stable_class_name
 
 
@@ -77,6 +78,11 @@ class EnvironmentProvider(ABC):
         return self.make_worker_setup_fn()
 
     def fingerprint(self) -> dict[str, Any]:
-        """What the outputs depend on (used to validate resumed plans)."""
-        return {"provider": stable_class_name(type(self)),
-                "config": OmegaConf.to_container(self.config, resolve=True)}
+        """What the outputs depend on (used to validate resumed plans): the class, the
+        config and a hash of other constructor data (when it is JSON or ``to_spec()``)."""
+        key = {"provider": stable_class_name(type(self)),
+               "config": OmegaConf.to_container(self.config, resolve=True)}
+        digest = constructor_digest(self)
+        if digest is not None:
+            key["constructor"] = digest
+        return key

@@ -14,13 +14,21 @@ import pytest
 from rich.console import Console
 
 from espnet3_prep.driver.status import store_status
-from espnet3_prep.errors import ConfigError
+from espnet3_prep.errors import ConfigError, PlanMismatchError
 from espnet3_prep.parallel import close_parallel, set_parallel
 from espnet3_prep.prep.status import print_status
 from espnet3_prep.storage.jsonl import read_jsonl
 from tests.detached.jobs_cannot_import import NodeRunner
 from tests.helpers import wait_for
-from tests.toy import BrokenProvider, ClipProvider, ClipRunner, HookProvider, ToyRunner, Vocab
+from tests.toy import (
+    BrokenProvider,
+    ClipProvider,
+    ClipRunner,
+    HookProvider,
+    ToyProvider,
+    ToyRunner,
+    Vocab,
+)
 
 SLURM_CFG = {"env": "slurm", "n_workers": 2, "options": {}}
 
@@ -149,3 +157,20 @@ def test_a_job_that_fails_building_its_env_shows_the_error_first_in_action_statu
     first = next(i for i, line in enumerate(lines) if "shard 00000 failed" in line)
     assert "FileNotFoundError: no corpus at /nowhere" in lines[first], lines[first]
     assert "last lines of" in lines[first + 1] and "job-" in lines[first + 1]
+
+
+def test_changed_constructor_data_refuses_to_resume(tmp_path: Path) -> None:
+    first = ClipRunner(ClipProvider({"n": 0}, examples(4)), work_dir=tmp_path / "w",
+                       progress=False)
+    assert len(first(range(4))) == 4
+    same = ClipRunner(ClipProvider({"n": 0}, examples(4)), work_dir=tmp_path / "w",
+                      progress=False)
+    assert len(same(range(4))) == 4  # the same data resumes
+    changed = examples(4)
+    changed[2]["text"] = "another clip"
+    with pytest.raises(PlanMismatchError):
+        ClipRunner(ClipProvider({"n": 0}, changed), work_dir=tmp_path / "w",
+                   progress=False)(range(4))
+    hooks = [HookProvider({"n": 0}, Vocab(words)).fingerprint() for words in (["a"], ["b"])]
+    assert hooks[0]["constructor"] != hooks[1]["constructor"]
+    assert "constructor" not in ToyProvider({"n": 4}).fingerprint()  # config/params only

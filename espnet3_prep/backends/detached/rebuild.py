@@ -76,6 +76,23 @@ def build_provider(provider_cls: type, spec: dict[str, Any]) -> Any:
     return provider_cls(**kwargs)
 
 
+def constructor_digest(provider: Any) -> str | None:
+    """A hash of the provider's constructor data beyond config/params (``to_spec()`` or
+    the JSON arguments), for the plan key: changed data refuses to resume. None when
+    there is none, or when it is not JSON (then only the config and params are checked)."""
+    try:
+        if callable(getattr(provider, "to_spec", None)):
+            data = provider.to_spec()
+        else:
+            data = _bound_arguments(provider)[1]
+        if not data:
+            return None
+        text = json.dumps(data, sort_keys=True, allow_nan=False, default=_plain)
+    except (TypeError, ValueError, ConfigError):
+        return None
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def check_rebuild(provider_cls: type, spec: dict[str, Any]) -> None:
     """Rebuild the provider from ``spec`` as a job will; a ConfigError when it fails."""
     try:
