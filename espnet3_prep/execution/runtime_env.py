@@ -28,6 +28,18 @@ def merge_runtime_kwargs(env: dict[str, Any], runtime_kwargs: Mapping[str, Any]
     return {**env, **runtime_kwargs}
 
 
+def check_runtime_kwargs(provider: Any, runtime_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The runner's extra ``forward`` keyword arguments, refusing the keys the provider
+    builds itself (``dataset``, ``model``, its ``params``): see README, *ESPnet3*."""
+    params = getattr(provider, "params", None) or {}
+    both = sorted(({"dataset", "model"} | set(params)) & set(runtime_kwargs))
+    if both:
+        raise ConfigError(
+            f"{type(provider).__name__} already provides {both}; pass each forward() "
+            "argument one way only: in the provider's params or as a runner keyword")
+    return dict(runtime_kwargs)
+
+
 class WithRuntimeKwargs:
     """A picklable worker setup fn: the provider's env plus the runner's keyword args."""
 

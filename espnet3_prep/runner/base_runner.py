@@ -34,7 +34,11 @@ from espnet3_prep.driver.run import RunOutcome, RunRequest, run_sync
 from espnet3_prep.driver.schedule import ShardCostFn
 from espnet3_prep.driver.submit import DetachedRequest, result_root, submit_detached
 from espnet3_prep.errors import ConfigError, IncompleteShardsError
-from espnet3_prep.execution.runtime_env import WithRuntimeKwargs, merge_runtime_kwargs
+from espnet3_prep.execution.runtime_env import (
+    WithRuntimeKwargs,
+    check_runtime_kwargs,
+    merge_runtime_kwargs,
+)
 from espnet3_prep.execution.sinks import ShardSink
 from espnet3_prep.execution.threads import limit_threads
 from espnet3_prep.parallel import current_parallel_config, get_backend
@@ -264,18 +268,6 @@ class BaseRunner(ABC):
             self._local_env = merge_runtime_kwargs(self.provider.build_env_local(),
                                                    self.runtime_kwargs)
         return self._local_env
-
-
-def check_runtime_kwargs(provider: Any, runtime_kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The runner's extra ``forward`` keyword arguments, refusing the keys the provider
-    builds itself (``dataset``, ``model``, its ``params``): see README, *ESPnet3*."""
-    params = getattr(provider, "params", None) or {}
-    both = sorted(({"dataset", "model"} | set(params)) & set(runtime_kwargs))
-    if both:
-        raise ConfigError(
-            f"{type(provider).__name__} already provides {both}; pass each forward() "
-            "argument one way only: in the provider's params or as a runner keyword")
-    return dict(runtime_kwargs)
 
 
 def stable_repr(value: Any) -> str:
