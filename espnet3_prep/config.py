@@ -68,6 +68,8 @@ class ParallelConfig:
     options: dict[str, Any] = field(default_factory=dict)
     worker_timeout_s: float = 120.0
     adapt: bool | None = None
+    dashboard: bool = False
+    security: str | None = None
 
 
 @dataclass
