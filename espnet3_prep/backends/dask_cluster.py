@@ -22,6 +22,7 @@ from espnet3_prep.backends.security import (
     log_dashboard,
     scheduler_http_options,
 )
+from espnet3_prep.storage.private import private_dir
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ def jobqueue_kwargs(env: str, options: dict[str, Any], run_name: str) -> dict[st
         kwargs["job_extra_directives"] = extra
     kwargs.setdefault("job_name", run_name)
     log_dir = Path(kwargs.get("log_directory") or Path("exp") / "parallel_logs").absolute()
-    log_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(log_dir)  # job scripts' logs, TLS certificates: yours only
     kwargs["log_directory"] = str(log_dir)
     if kwargs.get("interface") is None and "host" not in kwargs:
         kwargs["interface"] = default_interface()

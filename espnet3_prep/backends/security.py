@@ -14,9 +14,10 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any
+
+from espnet3_prep.storage.private import private_dir
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +29,6 @@ WORKER_HTTP_ARGS = ["--dashboard-address", LOOPBACK_HTTP, "--no-dashboard"]
 """``dask worker`` flags: no worker dashboard, metrics on loopback (the CLI's default is
 ``:0``, every interface)."""
 TLS_DIR = "tls"
-
-
-def private_dir(path: str | Path) -> Path:
-    """Create ``path`` (and parents) and make it ``0700`` whatever the umask."""
-    directory = Path(path)
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(directory, 0o700)
-    return directory
 
 
 def http_config(dashboard: bool) -> dict[str, Any]:

@@ -205,7 +205,7 @@ def _submit_script(env: str, config: dict[str, Any], request: JobRequest,
     script = render_script(job, options, request, cwd)
     path = layout.script_path(request.name)
     atomic_write_text(path, script)
-    path.chmod(0o755)
+    path.chmod(0o700)
     stdin = bool(getattr(job, "use_stdin", False))
     command = shlex.split(job.submit_command) + ([] if stdin else [str(path)])
     try:
