@@ -7,6 +7,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from espnet3_prep.prep.verify import record_collected
 from espnet3_prep.storage.files import AtomicBatch, atomic_batch, atomic_open
 from espnet3_prep.storage.jsonl import dumps_line, read_jsonl
 from espnet3_prep.storage.shards import DROPPED_FILE, ShardStore
@@ -52,6 +53,7 @@ def collect_split(split: str, split_dir: Path, shard_ids: list[int], wall_s: flo
         stats = split_stats(split, markers, wall_s, dropped_s)
         write_stats(split_dir / "stats.json", stats, batch=batch)
     write_exports(split_dir, exports)  # exports read the committed manifest.jsonl
+    record_collected(split_dir)  # sizes + checksums of the merged files (action=verify)
     return stats
 
 
