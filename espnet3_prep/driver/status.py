@@ -66,7 +66,7 @@ def shard_row(shard_id: int, store: ShardStore, plan_hash: str, book: JobBook,
     row["items_done"] = int((worker or {}).get("items_done", 0))
     state = states.get(name, JobState(False, "unknown"))
     recorded = (worker or {}).get("state")
-    if state.alive and recorded != "failed":
+    if state.alive and (recorded != "failed" or state.queued):  # queued: requeued job
         running = recorded == "running" and not state.queued
         row.update(state="running" if running else "pending",
                    detail=f"job {state.label}" if running or state.queued

@@ -42,7 +42,8 @@ SCRIPT_ENVS = ("slurm", "pbs", "sge", "lsf")
 ASYNC_ENVS = (*LOCAL_ENVS, *SCRIPT_ENVS, "submitit_slurm")
 QUEUED = {"PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_HOLD", "Q", "H", "W", "T", "qw",
           "hqw", "PEND", "PSUSP"}
-ENDED = {"C", "F", "X", "DONE", "EXIT", "COMPLETED", "CANCELLED", "FAILED", "TIMEOUT"}
+ENDED = {"C", "F", "X", "DONE", "EXIT", "COMPLETED", "CANCELLED", "FAILED", "TIMEOUT",
+         "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED", "BOOT_FAIL", "DEADLINE"}
 # command, header lines to skip, id column, state column
 TABLE_QUERIES = {"pbs": (["qstat"], 2, 0, 4), "sge": (["qstat"], 2, 0, 4),
                  "lsf": (["bjobs", "-a", "-noheader", "-o", "jobid stat"], 0, 0, 1)}
