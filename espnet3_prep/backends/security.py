@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from espnet3_prep.storage.private import private_dir
 
@@ -70,7 +71,7 @@ def log_dashboard(cluster: Any) -> None:
     link = getattr(cluster, "dashboard_link", "")
     if not link:
         return
-    port = link.split(":")[2].split("/")[0] if link.count(":") >= 2 else "PORT"
+    port = urlparse(link).port or "PORT"
     log.warning("Dask dashboard (this host's loopback only): %s — from your laptop: "
                 "ssh -N -L 8787:127.0.0.1:%s <this host>, then open "
                 "http://localhost:8787/status", link, port)

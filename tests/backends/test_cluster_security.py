@@ -78,9 +78,12 @@ def test_local_cluster_listens_on_loopback_only_and_serves_no_dashboard(cluster:
 
 @pytest.mark.parametrize("cluster", [{"env": "local", "n_workers": 1, "dashboard": True}],
                          indirect=True)
-def test_dashboard_on_request_is_on_loopback(cluster: Client) -> None:
+def test_dashboard_on_request_is_on_loopback(cluster: Client,
+                                            caplog: pytest.LogCaptureFixture) -> None:
     port = cluster.run_on_scheduler(lambda dask_scheduler: dask_scheduler.http_server.port)
     assert _http_status(port, "/info/main/workers.html") == 200
+    hint = " ".join(r.getMessage() for r in caplog.get_records("setup"))
+    assert f"ssh -N -L 8787:127.0.0.1:{port}" in hint  # how to tunnel to it
     sockets = _listening(_run_pids(cluster))
     assert all(ipaddress.ip_address(ip).is_loopback for _, ip, _ in sockets), sockets
 
