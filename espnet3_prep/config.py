@@ -96,6 +96,7 @@ class PrepConfig:
     output_dir: str = "exp/${dataset.name}"
     export: list[str] = field(default_factory=list)
     hf: dict[str, Any] = field(default_factory=lambda: {"embed_audio": False})
+    export_shard_size: int | None = None
     action: Action = Action.run
     paths: PathsMode = PathsMode.absolute
     relocate: RelocateConfig = field(default_factory=RelocateConfig)

@@ -38,6 +38,7 @@ from espnet3_prep.cleaners.base import (
     ZERO_LENGTH_AUDIO,
     AudioStep,
     Cleaner,
+    LengthStep,
     Step,
     TextStep,
     make_step,
@@ -53,7 +54,7 @@ __all__ = [
     "EMPTY_TRANSCRIPT", "INVALID_UTT_ID", "MISSING_AUDIO", "MISSING_TRANSCRIPT",
     "NAN_OR_INF_SAMPLES", "NEAR_SILENCE", "NON_UTF8_TRANSCRIPT", "STEPS", "TOO_LONG",
     "TOO_SHORT", "UNREADABLE_AUDIO", "WRONG_SAMPLE_RATE", "ZERO_LENGTH_AUDIO", "AudioStep",
-    "Cleaner", "Step", "TextStep", "build_cleaner",
+    "Cleaner", "LengthStep", "Step", "TextStep", "build_cleaner",
 ]
 
 STEPS: dict[str, type[Step]] = {

@@ -83,13 +83,36 @@ class TextStep(Step):
 
 @dataclass(kw_only=True)
 class AudioStep(Step):
-    """A check on the decoded waveform."""
+    """A check on the decoded waveform.
+
+    A step that only looks at the number of samples and the rate sets
+    ``NEEDS_SAMPLES = False`` and implements :meth:`check_length`; when no enabled step
+    (and no feature extractor) needs the samples, the runner reads only the audio
+    headers and calls ``check_length`` instead of ``check``.
+    """
 
     STAGE: ClassVar[Literal["text", "audio"]] = "audio"
+    NEEDS_SAMPLES: ClassVar[bool] = True
 
     def check(self, sample: Mapping[str, Any], wave: np.ndarray, sr: int) -> AudioResult:
         """``(None, None)`` to keep, else ``(reason, detail)``."""
         raise NotImplementedError
+
+    def check_length(self, sample: Mapping[str, Any], num_samples: int, sr: int
+                     ) -> AudioResult:
+        """Same as :meth:`check` from the length alone (steps with ``NEEDS_SAMPLES = False``)."""
+        raise NotImplementedError(f"step {self.NAME!r} needs the samples")
+
+
+@dataclass(kw_only=True)
+class LengthStep(AudioStep):
+    """An audio step that needs only the number of samples and the rate (not the samples)."""
+
+    NEEDS_SAMPLES: ClassVar[bool] = False
+
+    def check(self, sample: Mapping[str, Any], wave: np.ndarray, sr: int) -> AudioResult:
+        """:meth:`check_length` on the waveform's length."""
+        return self.check_length(sample, int(wave.shape[0]), sr)
 
 
 class Cleaner:
@@ -104,6 +127,11 @@ class Cleaner:
     def needs_audio(self) -> bool:
         """Whether any audio-stage step is enabled."""
         return bool(self.audio_steps)
+
+    @property
+    def sample_steps(self) -> list[str]:
+        """Names of the enabled steps that read the samples (not just their count)."""
+        return [step.NAME for step in self.audio_steps if step.NEEDS_SAMPLES]
 
     def check_text(self, sample: Mapping[str, Any]) -> TextResult:
         """Metadata stage: ``(new_sample, None, None)`` to keep, ``(None, reason, detail)``.
@@ -122,6 +150,15 @@ class Cleaner:
         """Waveform stage: ``(None, None)`` to keep, else ``(reason, detail)``."""
         for step in self.audio_steps:
             reason, detail = step.check(sample, wave, sr)
+            if reason is not None:
+                return reason, detail
+        return None, None
+
+    def check_length(self, sample: Mapping[str, Any], num_samples: int, sr: int
+                     ) -> AudioResult:
+        """Waveform stage from the header alone (only when :attr:`sample_steps` is empty)."""
+        for step in self.audio_steps:
+            reason, detail = step.check_length(sample, num_samples, sr)
             if reason is not None:
                 return reason, detail
         return None, None

@@ -20,6 +20,8 @@ from espnet3_prep.prep.validate import check_channel, check_exports, validate_co
 from espnet3_prep.storage.lock import OutputLock
 from espnet3_prep.storage.shards import ShardStore
 from espnet3_prep.writers.exports import export_options
+from espnet3_prep.writers.paths import check_mode
+from espnet3_prep.writers.shard_exports import SHARD_EXPORTS
 
 log = logging.getLogger(__name__)
 OUTPUT_FORMAT = 2
@@ -101,7 +103,8 @@ def run_split(cfg: DictConfig, split: str, split_dir: Path) -> dict[str, Any]:
 def collect_outputs(one: DictConfig, split: str, split_dir: Path, shard_ids: list[int],
                     wall: float) -> dict[str, Any]:
     """Merge the split's done shards into its outputs (sync runs and action=collect)."""
-    stats = collect_split(split, split_dir, shard_ids, wall, exports=export_options(one))
+    stats = collect_split(split, split_dir, shard_ids, wall, exports=export_options(one),
+                          verify=bool(one.runner.get("verify", False)))
     log.info("%s: %d kept, %d dropped, %d failed -> %s", split, stats["kept"],
              stats["dropped"], stats["failed"], split_dir)
     return stats
@@ -119,4 +122,17 @@ def plan_key(cfg: DictConfig, dataset: Any) -> dict[str, Any]:
         "provider": str(cfg.provider._target_),
         "runner": str(cfg.runner._target_),
         "batch_size": cfg.runner.get("batch_size"),
+        **shard_exports_key(cfg),
     }
+
+
+def shard_exports_key(cfg: DictConfig) -> dict[str, Any]:
+    """Tar exports are written inside the shards: a change must not reuse old shards
+    (absent when none is selected, so plans without them keep their hash)."""
+    names = [n for n in (cfg.get("export") or []) if n in SHARD_EXPORTS]
+    if not names:
+        return {}
+    key = {"formats": sorted(names), "export_shard_size": cfg.get("export_shard_size")}
+    if "webdataset" in names:  # its rows hold paths, written in the shards
+        key["paths"] = check_mode(cfg.get("paths"))
+    return {"shard_exports": key}

@@ -16,8 +16,11 @@ from omegaconf import DictConfig
 from espnet3_prep.backends import make_backend
 from espnet3_prep.backends.detached.schedulers import describe_detached
 from espnet3_prep.backends.options import normalize_parallel_config
+from espnet3_prep.cleaners import build_cleaner
+from espnet3_prep.features import build_feature
 from espnet3_prep.prep.estimate import describe, estimate
 from espnet3_prep.prep.pipeline import parallel_config, split_config
+from espnet3_prep.prep.runner import needs_samples
 from espnet3_prep.prep.tokenizer_step import describe_step
 from espnet3_prep.prep.validate import validate_config
 
@@ -61,6 +64,7 @@ def _print_plan(cfg: DictConfig, output_dir: Path) -> list[dict[str, Any]]:
     step = describe_step(cfg, splits)
     if step:
         print(step)
+    print(audio_reading(cfg))
     parallel = normalize_parallel_config(parallel_config(cfg, output_dir))
     if cfg.runner.async_mode and rows:
         first = rows[0]
@@ -74,6 +78,23 @@ def _print_plan(cfg: DictConfig, output_dir: Path) -> list[dict[str, Any]]:
     finally:
         backend.close()
     return rows
+
+
+def audio_reading(cfg: DictConfig) -> str:
+    """Whether a run decodes every audio file or reads only headers, and why."""
+    model = build_feature(cfg.feature)
+    cleaner = build_cleaner(cfg.get("cleaner"))
+    tars = [name for name in (cfg.get("export") or []) if name in ("shar", "webdataset")]
+    if not needs_samples(model, cleaner, {"keep_wave": bool(tars)}):
+        return ("audio: headers only (feature=none and no enabled cleaning step needs the "
+                "samples; a file corrupt behind a valid header is not noticed)")
+    if getattr(model, "produces_features", True) or getattr(model, "dumps_audio", False):
+        return f"audio: every file is decoded (feature={cfg.feature.get('type')} needs the samples)"
+    if tars:
+        return f"audio: every file is decoded (export={tars} writes the audio)"
+    return (f"audio: every file is decoded: enabled cleaning step(s) "
+            f"{', '.join(cleaner.sample_steps)} read the samples (disable them, e.g. "
+            "+cleaner.steps.<i>.enabled=false, to read headers only, ~10x cheaper)")
 
 
 def plan_split(cfg: DictConfig, split: str) -> dict[str, Any]:

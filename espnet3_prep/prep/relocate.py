@@ -24,7 +24,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 from espnet3_prep.errors import ConfigError
-from espnet3_prep.prep.collect import MANIFEST, write_rows
+from espnet3_prep.prep.collect import MANIFEST, data_dir_flags, write_rows
 from espnet3_prep.prep.verify import record_collected
 from espnet3_prep.storage.files import atomic_batch
 from espnet3_prep.storage.lock import OutputLock
@@ -85,9 +85,10 @@ def relocated_rows(split_dir: Path, mode: str, moves: list[tuple[str, str]]
 
 def write_relocated(split_dir: Path, rows: list[dict[str, Any]]) -> list[str]:
     """Rewrite the manifest and the Kaldi data dir, then the exports present."""
-    with atomic_batch() as batch:
-        write_rows(split_dir, lambda: iter(rows), any("feats" in r for r in rows), batch)
     feature = _feature_options(split_dir)
+    flags = data_dir_flags(any("feats" in r for r in rows), feature)
+    with atomic_batch() as batch:
+        write_rows(split_dir, lambda: iter(rows), flags, batch)
     names = exports_present(split_dir)
     for name in names:
         EXPORTS[name](split_dir, feature)

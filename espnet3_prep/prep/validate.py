@@ -19,7 +19,8 @@ from espnet3_prep.driver.options import RunOptions
 from espnet3_prep.errors import AudioReadError, ConfigError
 from espnet3_prep.features import build_feature
 from espnet3_prep.prep.tokenizer_step import check_tokenizer_step
-from espnet3_prep.writers.exports import selected_exports
+from espnet3_prep.writers.exports import check_export_shard_size, selected_exports
+from espnet3_prep.writers.feature_storage import check_storage
 from espnet3_prep.writers.hf import audio_mismatch, mismatch_error
 from espnet3_prep.writers.hf_dataset import hf_options
 
@@ -33,9 +34,11 @@ def validate_config(cfg: DictConfig) -> list[str]:
     dataset = _plain(cfg.dataset)
     check_dataset_config(dataset)
     _check_builder("feature", cfg.feature)
+    check_storage(_plain(cfg.feature))
     _check_builder("cleaner", cfg.get("cleaner"))
     selected_exports(_plain(cfg.get("export")))
     hf_options(_plain(cfg.get("hf")))
+    check_export_shard_size(cfg.get("export_shard_size"))
     normalize_parallel_config({k: v for k, v in _plain(cfg.parallel).items() if v is not None})
     _check_runner(cfg.runner, Path(str(cfg.output_dir)).absolute())
     for key in ("provider._target_", "runner._target_"):

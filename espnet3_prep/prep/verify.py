@@ -4,6 +4,7 @@ by collect in ``collected.json``) — and name every shard or file that changed 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from espnet3_prep.errors import ConfigError, DataError
 from espnet3_prep.storage.checksums import damage, digest_file
 from espnet3_prep.storage.files import atomic_write_json, read_json_object
 from espnet3_prep.storage.shards import PLAN_NAME, ShardStore
+from espnet3_prep.writers.shard_exports import SHARD_EXPORTS
 
 COLLECTED = "collected.json"
 """Sizes and checksums of a split's merged files, written at the end of collect."""
@@ -21,11 +23,38 @@ UNRECORDED = (PLAN_NAME, "stats.json", COLLECTED)
 change on every collect) and the record itself."""
 
 
-def record_collected(split_dir: Path) -> None:
-    """Record the size and checksum of every merged file of ``split_dir``."""
-    files = {p.name: digest_file(p) for p in sorted(split_dir.iterdir())
-             if p.is_file() and not p.name.startswith(".") and p.name not in UNRECORDED}
-    atomic_write_json(split_dir / COLLECTED, {"format": 1, "files": files})
+def merged_files(split_dir: Path) -> list[Path]:
+    """The merged files of ``split_dir``: its own files and the tar parts linked into
+    its ``shar/`` and ``webdataset/`` folders."""
+    found = [p for p in split_dir.iterdir() if p.is_file()]
+    for kind in SHARD_EXPORTS:
+        if (split_dir / kind).is_dir():
+            found += [p for p in (split_dir / kind).iterdir() if p.is_file()]
+    return sorted(p for p in found if not p.name.startswith(".")
+                  and p.name not in UNRECORDED)
+
+
+def record_collected(split_dir: Path, only: Iterable[Path] | None = None) -> None:
+    """Record the size and checksum of every merged file of ``split_dir`` (``only``:
+    update just these files' records, e.g. exports rewritten by a rerun that skipped the
+    merge — the other records stay as written, so they still catch damage)."""
+    files: dict[str, Any] = {}
+    if only is not None:
+        files = dict((read_json_object(split_dir / COLLECTED) or {}).get("files") or {})
+    for path in merged_files(split_dir) if only is None else only:
+        files[path.relative_to(split_dir).as_posix()] = digest_file(path)
+    if only is None or only:
+        atomic_write_json(split_dir / COLLECTED, {"format": 1, "files": dict(sorted(
+            files.items()))})
+
+
+def merged_intact(split_dir: Path, checksums: bool) -> bool:
+    """True when ``collected.json`` exists and every file it records still has its size
+    (and checksum, with ``checksums``)."""
+    collected = read_json_object(split_dir / COLLECTED)
+    if collected is None:
+        return False
+    return not damage(split_dir, collected.get("files") or {}, checksums)
 
 
 def verify_split(split_dir: Path) -> tuple[list[str], list[str]]:

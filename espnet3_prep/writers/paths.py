@@ -26,10 +26,13 @@ from espnet3_prep.errors import ConfigError
 PATH_MODES = ("absolute", "relative")
 PATH_FIELDS: dict[str, str] = {
     "audio": "file",  # an input audio file (or one the run wrote, e.g. a raw dump)
-    "feats": "ark",  # ``<ark file>:<byte offset>``, as kaldiio.load_mat reads it
+    "feats": "ark",  # ``<ark file>:<byte offset>``, as kaldiio.load_mat reads it; also
+    # ``<file>.lca:<offsets>`` (feature.storage=lilcom) and ``<utt>.npy`` (npy)
 }
 """Manifest row fields holding a path: ``file`` = a plain path, ``ark`` = ``path:offset``."""
-_SHARD_ARK = re.compile(r"^(?P<split>.*)/shards/\d+/[^/]+\.ark$")
+_SHARD_ARK = re.compile(r"^(?P<split>.*)/shards/\d+/[^/]+\.(ark|lca|npy)$")
+_SHARD_FILE = re.compile(r"^(?P<split>.*)/shards/\d+/[^/]+$")
+_LOCATOR = re.compile(r"\d+(,\d+)*")  # an ark byte offset or lilcom's chunk offsets
 
 
 def check_mode(mode: Any) -> str:
@@ -42,10 +45,11 @@ def check_mode(mode: Any) -> str:
 
 
 def split_path(value: str, kind: str) -> tuple[str, str]:
-    """``(file, suffix)``: an ark pointer ``a.ark:15`` gives ``("a.ark", ":15")``."""
+    """``(file, suffix)``: an ark pointer ``a.ark:15`` gives ``("a.ark", ":15")``, a lilcom
+    one ``a.lca:0,96,90`` gives ``("a.lca", ":0,96,90")``."""
     if kind == "ark":
         head, sep, tail = value.rpartition(":")
-        if sep and tail.isdigit():
+        if sep and _LOCATOR.fullmatch(tail):
             return head, f":{tail}"
     return value, ""
 
@@ -118,14 +122,17 @@ def _moved(path: str, moves: Sequence[tuple[str, str]]) -> str:
 
 
 def old_split_dirs(rows: Iterable[Mapping[str, Any]]) -> set[str]:
-    """Where the split folder was when these rows were written (from absolute ark
-    pointers ``<split>/shards/<n>/<name>.ark:<offset>``)."""
+    """Where the split folder was when these rows were written (from absolute feature
+    pointers ``<split>/shards/<n>/<name>.ark:<offset>`` (or ``.lca``, ``.npy``) and the
+    ``audio`` of raw-dump rows, which name ``<split>/shards/<n>/<utt>.flac``)."""
     found = set()
     for row in rows:
-        feats = row.get("feats")
-        if isinstance(feats, str) and os.path.isabs(feats):
-            match = _SHARD_ARK.match(split_path(feats, "ark")[0])
-            if match:
+        candidates = [(split_path(str(row.get("feats", "")), "ark")[0], _SHARD_ARK)]
+        if "source" in row:  # feature=raw: ``audio`` is the shard's dumped file
+            candidates.append((str(row.get("audio", "")), _SHARD_FILE))
+        for pointer, pattern in candidates:
+            match = pattern.match(pointer)
+            if match and os.path.isabs(pointer):
                 found.add(match.group("split"))
     return found
 
