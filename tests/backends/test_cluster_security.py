@@ -7,11 +7,13 @@ from __future__ import annotations
 import ipaddress
 import os
 import stat
+import time
 import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 import psutil
 import pytest
@@ -21,7 +23,7 @@ from distributed.security import Security
 from espnet3_prep import set_parallel
 from espnet3_prep.errors import ConfigError
 from espnet3_prep.parallel import close_parallel, get_backend
-from tests.helpers import SHARD_SIZE, cli_env, output_bytes, run_cli
+from tests.helpers import SHARD_SIZE, cli_env, output_bytes, run_cli, start_cli
 from tests.matrix import record
 from tests.toy import ToyProvider, ToyRunner, expected
 
@@ -88,6 +90,35 @@ def test_dashboard_on_request_is_on_loopback(cluster: Client,
     assert all(ipaddress.ip_address(ip).is_loopback for _, ip, _ in sockets), sockets
 
 
+def _tree_listening(root: psutil.Process) -> set[tuple[int, str, int]]:
+    found = set()
+    try:
+        tree = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return found
+    for proc in tree:
+        try:
+            conns = proc.net_connections(kind="inet")
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        found |= {(proc.pid, c.laddr.ip, c.laddr.port) for c in conns
+                  if c.status == psutil.CONN_LISTEN}
+    return found
+
+
+def test_cli_run_on_parallel_local_listens_on_loopback_only(tmp_path: Path) -> None:
+    proc = start_cli(f"output_dir={tmp_path}", "dataset.splits=[dev-clean-2]",
+                     "runner.shard_size=4", "parallel=local", "parallel.n_workers=2")
+    root, seen = psutil.Process(proc.pid), set()
+    while proc.poll() is None:  # every listening socket of the run's process tree
+        seen |= _tree_listening(root)
+        time.sleep(0.05)
+    _, stderr = proc.communicate()
+    assert proc.returncode == 0, stderr
+    assert len({pid for pid, _, _ in seen}) >= 2, seen  # the driver and a worker, seen
+    assert all(ipaddress.ip_address(ip).is_loopback for _, ip, _ in seen), seen
+
+
 def test_security_and_dashboard_values_are_checked() -> None:
     with pytest.raises(ConfigError, match="parallel.security='ssl'.*tls"):
         set_parallel({"env": "slurm", "security": "ssl"})
@@ -141,6 +172,10 @@ def test_slurm_scheduler_on_the_network_refuses_clients_without_the_runs_certifi
     exposed = [s for s in _listening(_run_pids(client))
                if not ipaddress.ip_address(s[1]).is_loopback]
     assert exposed  # the scheduler and the worker listen on the network...
+    workers = client.scheduler_info()["workers"]
+    comms = {urlparse(a).port for a in [address, *workers,
+                                        *(w.get("nanny") for w in workers.values())] if a}
+    assert {port for _, _, port in exposed} <= comms  # no HTTP server (dashboard) among them
     for _, ip, port in exposed:  # ...and none of them talks to a stranger
         assert _refused(f"tcp://{ip}:{port}"), f"plain TCP accepted on {ip}:{port}"
         assert _refused(f"tls://{ip}:{port}", Security.temporary()), f"{ip}:{port}"

@@ -14,11 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from espnet3_prep import set_parallel
 from espnet3_prep.backends.dask_cluster import jobqueue_kwargs
+from espnet3_prep.parallel import close_parallel
 from espnet3_prep.storage.lock import OutputLock
 from espnet3_prep.storage.private import folder_check_line
 from tests.helpers import CLI, SHARD_SIZE, cli_env, run_cli, wait_for
 from tests.matrix import record
+from tests.toy import ToyProvider, ToyRunner, expected
 
 
 def _mode(path: Path) -> int:
@@ -97,3 +100,26 @@ def test_job_log_folder_and_lock_are_private_whatever_the_umask(tmp_path: Path,
     os.umask(0)
     with OutputLock(tmp_path / "out") as lock:
         assert _mode(lock.path) == 0o600
+
+
+def test_submitit_folder_is_private_whatever_the_umask(tmp_path: Path, umask_002: None
+                                                       ) -> None:
+    folder = tmp_path / "jobs"
+    set_parallel({"env": "submitit_local", "n_workers": 1, "options": {"folder": str(folder)}})
+    try:
+        out = ToyRunner(ToyProvider({"n": 4}), shard_size=4, progress=False)(range(4))
+    finally:
+        close_parallel()
+        set_parallel(None)
+    assert [r["y"] for r in out] == expected(4)
+    assert _mode(folder) == 0o700
+    assert list(folder.glob("*_log.out"))  # the jobs ran from it (their pickles: removed)
+
+
+@pytest.mark.slurm
+def test_submitit_slurm_jobs_check_their_folder_before_unpickling(tmp_path: Path) -> None:
+    proc = run_cli(f"output_dir={tmp_path / 'exp'}", "action=plan", "parallel=submitit_slurm")
+    assert proc.returncode == 0, proc.stderr
+    script = proc.stdout[proc.stdout.index("#!/bin/bash"):]
+    check = f"espnet3_prep.storage.private import main; sys.exit(main())' {tmp_path / 'exp'}"
+    assert check in script and script.index(check) < script.index("submitit.core._submit")
