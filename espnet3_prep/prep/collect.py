@@ -44,9 +44,8 @@ def collect_split(split: str, split_dir: Path, shard_ids: list[int], wall_s: flo
     ``paths`` = absolute|relative, see :mod:`espnet3_prep.writers.paths`).
 
     Every file is rewritten atomically from the shards, so collecting twice gives the
-    same bytes and an interrupted collect leaves the previous files intact. A rerun whose
-    outputs were merged from exactly these shards skips the merge, unless a merged file
-    lost its recorded size (or checksum, with ``verify``): then it merges again.
+    same bytes and an interrupted collect leaves the previous files intact. A rerun of
+    merged, intact outputs (sizes; checksums with ``verify``) skips the merge.
     """
     store = ShardStore(split_dir)
     dirs = [store.shard_dir(i) for i in shard_ids]
@@ -67,11 +66,7 @@ def collect_split(split: str, split_dir: Path, shard_ids: list[int], wall_s: flo
         if not flags[1] and (split_dir / "feats.scp").exists():  # from another storage
             (split_dir / "feats.scp").unlink()
         merge_side_files(dirs, split_dir, batch=batch)
-        stale = split_dir / "feats_stats.npz"
-        if feat_stats is not None:
-            write_feats_stats(stale, feat_stats, batch=batch)
-        elif stale.exists():
-            stale.unlink()
+        _feats_stats(split_dir / "feats_stats.npz", feat_stats, batch)
         dropped_s = sum(float(row.get("duration") or 0.0)
                         for d in dirs for row in read_jsonl(d / DROPPED_FILE))
         stats = split_stats(split, markers, wall_s, dropped_s)
@@ -104,6 +99,14 @@ def up_to_date(split_dir: Path, key: str) -> dict[str, Any] | None:
         return None
     stats = read_json_object(split_dir / "stats.json")
     return stats
+
+
+def _feats_stats(path: Path, feat_stats: Any, batch: AtomicBatch) -> None:
+    """Write the merged feature statistics, or remove those of an earlier run."""
+    if feat_stats is not None:
+        write_feats_stats(path, feat_stats, batch=batch)
+    elif path.exists():
+        path.unlink()
 
 
 class _Unsorted(Exception):

@@ -142,9 +142,10 @@ class ShardStore:
     def commit(self, shard_id: int, tmp: Path, marker: dict[str, Any]) -> None:
         """Move a finished attempt into place, then write its marker (the commit point).
 
-        The marker records the size and checksum of every file of the attempt."""
-        marker = {**marker, "files": {child.name: digest_file(child, fsync=True)
-                                      for child in sorted(tmp.iterdir()) if child.is_file()}}
+        The marker records the size and checksum of every file of the attempt (also in
+        subfolders)."""
+        marker = {**marker, "files": {p.relative_to(tmp).as_posix(): digest_file(p, fsync=True)
+                                      for p in sorted(tmp.rglob("*")) if p.is_file()}}
         final = self.shard_dir(shard_id)
         if final.exists():
             shutil.rmtree(final)

@@ -74,9 +74,14 @@ def test_markers_without_checksums_still_count_as_done(tmp_path: Path) -> None:
     store = ShardStore(tmp_path)
     tmp = store.begin(0)
     (tmp / "results.jsonl").write_text('{"utt_id": "a"}\n')
+    (tmp / "parts").mkdir()
+    (tmp / "parts" / "a.npy").write_bytes(b"12")  # files in a subfolder are recorded too
     store.commit(0, tmp, {"plan_hash": "p"})
     marker = json.loads(store.marker_path(0).read_text())
     assert marker["files"]["results.jsonl"]["size"] == 16
+    (store.shard_dir(0) / "parts" / "a.npy").write_bytes(b"13")
+    assert store.done_marker(0, "p") == marker  # same size: only checksums see it
+    assert store.done_marker(0, "p", checksums=True) is None
     legacy = {k: v for k, v in marker.items() if k != "files"}  # written by 0.1 before this
     store.marker_path(0).write_text(json.dumps(legacy))
     (store.shard_dir(0) / "results.jsonl").write_text("changed\n")
