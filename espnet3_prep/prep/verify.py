@@ -4,6 +4,7 @@ by collect in ``collected.json``) — and name every shard or file that changed 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from espnet3_prep.errors import ConfigError, DataError
 from espnet3_prep.storage.checksums import damage, digest_file
 from espnet3_prep.storage.files import atomic_write_json, read_json_object
 from espnet3_prep.storage.shards import PLAN_NAME, ShardStore
+from espnet3_prep.writers.hf_dataset import HF_DIR, hf_split_name
 from espnet3_prep.writers.shard_exports import SHARD_EXPORTS
 
 COLLECTED = "collected.json"
@@ -24,28 +26,36 @@ change on every collect) and the record itself."""
 
 
 def merged_files(split_dir: Path) -> list[Path]:
-    """The merged files of ``split_dir``: its own files and the tar parts linked into
-    its ``shar/`` and ``webdataset/`` folders."""
+    """The merged files of ``split_dir``: its own files, the tar parts linked into its
+    ``shar/`` and ``webdataset/`` folders and its saved HF split (``export=[hf_dataset]``,
+    ``<output_dir>/hf_dataset/<split>/``)."""
     found = [p for p in split_dir.iterdir() if p.is_file()]
-    for kind in SHARD_EXPORTS:
-        if (split_dir / kind).is_dir():
-            found += [p for p in (split_dir / kind).iterdir() if p.is_file()]
+    hf_split = split_dir.parent / HF_DIR / hf_split_name(split_dir.name)
+    for folder in [*(split_dir / kind for kind in SHARD_EXPORTS), hf_split]:
+        if folder.is_dir():
+            found += [p for p in folder.rglob("*") if p.is_file()]
     return sorted(p for p in found if not p.name.startswith(".")
                   and p.name not in UNRECORDED)
 
 
 def record_collected(split_dir: Path, only: Iterable[Path] | None = None) -> None:
     """Record the size and checksum of every merged file of ``split_dir`` (``only``:
-    update just these files' records, e.g. exports rewritten by a rerun that skipped the
-    merge — the other records stay as written, so they still catch damage)."""
+    update just the records of the merged files among these paths, e.g. exports rewritten
+    by a rerun that skipped the merge — the other records stay as they were written, so
+    they still catch damage)."""
     files: dict[str, Any] = {}
+    chosen = merged_files(split_dir)
     if only is not None:
         files = dict((read_json_object(split_dir / COLLECTED) or {}).get("files") or {})
-    for path in merged_files(split_dir) if only is None else only:
-        files[path.relative_to(split_dir).as_posix()] = digest_file(path)
-    if only is None or only:
-        atomic_write_json(split_dir / COLLECTED, {"format": 1, "files": dict(sorted(
-            files.items()))})
+        given = {os.path.abspath(q) for p in only
+                 for q in ([p, *p.rglob("*")] if p.is_dir() else [p])}
+        chosen = [p for p in chosen if os.path.abspath(p) in given]  # not dataset_dict.json
+        if not chosen:
+            return
+    for path in chosen:
+        files[Path(os.path.relpath(path, split_dir)).as_posix()] = digest_file(path)
+    atomic_write_json(split_dir / COLLECTED, {"format": 1, "files": dict(sorted(
+        files.items()))})
 
 
 def merged_intact(split_dir: Path, checksums: bool) -> bool:

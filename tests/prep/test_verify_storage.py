@@ -24,9 +24,9 @@ VOLATILE = {"DONE", "stats.json", "COLLECTED", "report.html"}
 """Files that hold wall times or timestamps: not compared."""
 
 
-def _tree(split: Path) -> dict[str, bytes]:
-    return {p.relative_to(split).as_posix(): p.read_bytes() for p in sorted(split.rglob("*"))
-            if p.is_file() and p.name not in VOLATILE}
+def _tree(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and p.name not in VOLATILE and "hydra" not in p.parts}
 
 
 def _flip_middle(path: Path) -> None:
@@ -41,7 +41,7 @@ def test_storage_files_are_verified_and_repaired(tmp_path: Path, case: str) -> N
     args = (f"output_dir={tmp_path}", *BASE, *overrides)
     assert (first := run_cli(*args)).returncode == 0, first.stderr
     split = tmp_path / SPLIT
-    clean = _tree(split)
+    clean = _tree(tmp_path)
     damaged = [sorted((split / "shards" / shard).glob(pattern))[0] for shard, pattern in targets]
     for path in damaged:
         _flip_middle(path)
@@ -53,24 +53,29 @@ def test_storage_files_are_verified_and_repaired(tmp_path: Path, case: str) -> N
         assert f"{path}: content changed" in found.stdout
     repaired = run_cli(*args, "runner.verify=true")
     assert repaired.returncode == 0, repaired.stderr
-    assert _tree(split) == clean
+    assert _tree(tmp_path) == clean
     assert run_cli(*args, "action=verify").returncode == 0
 
 
 def test_merged_files_are_repaired_by_a_rerun_that_would_skip_the_merge(
         tmp_path: Path) -> None:
-    args = (f"output_dir={tmp_path}", *BASE, "feature=none")
+    args = (f"output_dir={tmp_path}", *BASE, "feature=none", "export=[hf_dataset]")
     assert (first := run_cli(*args)).returncode == 0, first.stderr
     split = tmp_path / SPLIT
-    clean = _tree(split)
-    _flip_middle(split / "text")
+    clean = _tree(tmp_path)
+    arrow = next((tmp_path / "hf_dataset").rglob("*.arrow"))  # an export outside the split
+    for path in (split / "text", arrow):
+        _flip_middle(path)
     found = run_cli(*args, "action=verify")
-    assert found.returncode == 10 and f"merged {split / 'text'}: content" in found.stdout
-    assert run_cli(*args).returncode == 0  # same sizes, no runner.verify: merge skipped
-    assert _tree(split) != clean
+    assert found.returncode == 10, found.stdout + found.stderr
+    assert f"merged {split / 'text'}: content" in found.stdout
+    assert f"{arrow.name}: content changed" in found.stdout
+    skipped = run_cli(*args)  # same sizes, no runner.verify: the merge is skipped
+    assert skipped.returncode == 0, skipped.stderr
+    assert _tree(tmp_path) != clean
     assert run_cli(*args, "runner.verify=true").returncode == 0  # checksums: merged again
-    assert _tree(split) == clean
+    assert _tree(tmp_path) == clean
     (split / "wav.scp").write_bytes((split / "wav.scp").read_bytes()[:-3])
     assert run_cli(*args).returncode == 0  # a size differs: merged again without asking
-    assert _tree(split) == clean
+    assert _tree(tmp_path) == clean
     assert run_cli(*args, "action=verify").returncode == 0
