@@ -104,5 +104,5 @@ def verify_output(cfg: DictConfig) -> dict[str, Any]:
         raise DataError(
             f"{output_dir} changed since it was written ({names}). Fix: rerun the same "
             "command with runner.verify=true: only the damaged shards are redone and the "
-            "outputs merged again (merged files alone: action=collect)")
+            "outputs merged again (merged files alone: action=collect runner.verify=true)")
     return report
