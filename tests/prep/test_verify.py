@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from espnet3_prep.driver.status import store_status
 from espnet3_prep.storage.shards import ShardStore
-from tests.helpers import SHARD_SIZE, output_bytes, run_cli
+from tests.helpers import SHARD_SIZE, book, output_bytes, run_cli, wait_for
 from tests.matrix import record
 
 
@@ -86,3 +87,28 @@ def test_markers_without_checksums_still_count_as_done(tmp_path: Path) -> None:
     store.marker_path(0).write_text(json.dumps(legacy))
     (store.shard_dir(0) / "results.jsonl").write_text("changed\n")
     assert store.done_marker(0, "p", checksums=True) == legacy
+
+
+def test_collect_with_verify_refuses_a_damaged_shard_of_a_detached_run(
+        tmp_path: Path, reference_bytes: dict[str, bytes]) -> None:
+    out, dev = tmp_path / "exp", "dataset.splits=[dev-clean-2]"
+    split = out / "dev-clean-2"
+    submit = (f"output_dir={out}", dev, SHARD_SIZE, "parallel=local", "runner.async_mode=true")
+    collect = (f"output_dir={out}", dev, SHARD_SIZE, "action=collect")
+
+    def submit_and_wait(*extra: str) -> None:
+        proc = run_cli(*submit, *extra)
+        assert proc.returncode == 0, proc.stderr
+        wait_for(lambda: store_status(split)["counts"]["done"] == 3, 120, "the jobs")
+
+    submit_and_wait()
+    _flip_byte(split / "shards" / "00001" / "feats.ark", 100)  # same size
+    refused = run_cli(*collect, "runner.verify=true")
+    assert refused.returncode == 8, refused.stderr
+    assert "files changed since written" in refused.stdout and "00001" in refused.stderr
+    jobs = len(book(split)["jobs"])
+    submit_and_wait("runner.verify=true")
+    assert [j["shards"] for j in book(split)["jobs"].values()][jobs:] == [[1]]  # only it
+    assert run_cli(*collect).returncode == 0
+    assert output_bytes(out) == {k: v for k, v in reference_bytes.items()
+                                 if k.startswith("dev-clean-2/")}
