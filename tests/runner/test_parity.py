@@ -11,6 +11,7 @@ import os
 import re
 from pathlib import Path
 
+import psutil
 import pytest
 from omegaconf import DictConfig
 
@@ -27,6 +28,7 @@ from espnet3_prep.parallel import (
     parallel_map,
     set_parallel,
 )
+from espnet3_prep.parallel.helpers import release_client
 from espnet3_prep.storage.jsonl import read_jsonl
 from tests.helpers import REPO, wait_for
 from tests.toy import (
@@ -45,6 +47,16 @@ def _no_parallel() -> None:
     yield
     close_parallel()
     set_parallel(None)
+
+
+def listening() -> set[tuple[str, int]]:
+    """Addresses this process listens on (Dask servers it started)."""
+    return {(c.laddr.ip, c.laddr.port) for c in psutil.Process().net_connections()
+            if c.status == "LISTEN"}
+
+
+def listening_ips() -> set[str]:
+    return {ip for ip, _ in listening()}
 
 
 def square(x: int, k: int = 1) -> int:
@@ -108,6 +120,8 @@ def test_get_parallel_config_is_a_dictconfig_or_none() -> None:
     assert isinstance(cfg, DictConfig) and cfg.n_workers == 2 and cfg["env"] == "local"
     assert cfg.options.processes is False
     assert "2 worker threads in this process" in get_backend().describe()
+    get_backend().start()
+    assert listening_ips() == {"127.0.0.1"}  # worker threads' HTTP servers on loopback
     results = ToyRunner(ToyProvider({"n": 12}), shard_size=3, progress=False)(range(12))
     assert [r["y"] for r in results] == expected(12)
     assert {r["pid"] for r in results} == {os.getpid()}  # threads: workers in this process
@@ -131,11 +145,14 @@ def test_parallel_helpers_on_a_local_cluster() -> None:
         cluster = client.cluster
     assert client.status == "closed" and cluster.status.name == "closed"
     assert build_client is make_client
+    before = listening()
     client = make_client({"env": "none"})  # threads in this process
     try:
         assert client.submit(square, 4).result() == 16
+        assert listening_ips() <= {"127.0.0.1"}  # in-process workers: loopback HTTP only
     finally:
-        client.close()
+        release_client(client)  # client.close() leaves the cluster to exit, as Dask does
+    assert listening() == before
 
 
 @pytest.mark.parametrize("env", ["local", pytest.param("slurm", marks=pytest.mark.slurm)])
