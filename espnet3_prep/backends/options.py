@@ -8,6 +8,7 @@ from typing import Any
 
 from espnet3_prep.backends.dask_jobqueue_import import import_dask_jobqueue
 from espnet3_prep.errors import ConfigError
+from espnet3_prep.backends.option_rules import check_option_values
 
 JOBQUEUE_CLASSES = {
     "slurm": "SLURMCluster",
@@ -61,7 +62,6 @@ def check_options(env: str, options: dict[str, Any]) -> None:
         valid = set(LOCAL_CLUSTER_OPTIONS)
     elif env in SUBMITIT_ENVS:
         valid = submitit_option_names()
-        _check_submitit_values(options)
     else:
         valid = jobqueue_option_names(env)
     bad = sorted(set(options) - valid)
@@ -72,6 +72,7 @@ def check_options(env: str, options: dict[str, Any]) -> None:
             f"parallel.options: unknown option(s) {', '.join(hints)} for env={env}. "
             f"Valid options: {', '.join(sorted(valid)) or '(none)'}"
         )
+    check_option_values(env, options)
 
 
 def jobqueue_option_names(env: str) -> set[str]:
@@ -101,13 +102,3 @@ def submitit_option_names() -> set[str]:
         ctor = set(inspect.signature(cls.__init__).parameters) - {"self", "folder"}
         names |= {f"{prefix}_{name}" for name in cls._valid_parameters() | ctor}
     return names
-
-
-def _check_submitit_values(options: dict[str, Any]) -> None:
-    for key, low in (("shards_per_job", 1), ("job_retries", 0)):
-        value = options.get(key)
-        if value is None:
-            continue
-        if not isinstance(value, int) or isinstance(value, bool) or value < low:
-            raise ConfigError(f"parallel.options.{key} must be an integer >= {low}, "
-                              f"got {value!r}")

@@ -9,6 +9,7 @@ from the annotations when the cleaner is built; ``__post_init__`` range checks r
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -179,6 +180,8 @@ def make_step(registry: Mapping[str, type[Step]], spec: Any, where: str) -> Step
         if not _matches(value, hints[key]):
             raise ConfigError(f"{where}.{key}: expected {_describe(hints[key])}, got "
                               f"{value!r}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{where}.{key}: expected a finite number, got {value!r}")
     try:
         return cls(**opts)
     except OptionError as exc:

@@ -21,6 +21,7 @@ from espnet3_prep.datasets.base import ISSUES, CorpusType, Dataset, Record, gc_p
 from espnet3_prep.datasets.kaldi_dir import KaldiDir
 from espnet3_prep.datasets.librispeech import LibriSpeech
 from espnet3_prep.datasets.manifest import Manifest
+from espnet3_prep.datasets.options import check_common
 from espnet3_prep.datasets.speed import SpeedPerturbed, check_factors
 from espnet3_prep.errors import ConfigError
 
@@ -91,8 +92,9 @@ def check_dataset_config(cfg: Mapping[str, Any]) -> None:
             ``dataset.root: /x does not exist — set dataset.root=/path/to/LibriSpeech``.
     """
     plain, kind = _resolve(cfg)
+    check_common(plain)
     kind.check(plain)
-    if plain.get("speed_perturb"):
+    if plain.get("speed_perturb") not in (None, []):  # [] or null: no copies
         check_factors(plain["speed_perturb"])
 
 

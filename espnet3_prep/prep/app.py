@@ -35,7 +35,7 @@ def run_app(cfg: DictConfig) -> dict[str, Any] | None:
     try:
         return _dispatch(cfg, action)
     except Espnet3PrepError as exc:
-        log.error("%s", exc)
+        _log_to_files(str(exc))  # the terminal shows the message once, below
         print(f"espnet3-prep: error: {exc}", file=sys.stderr)
         _exit(cfg, exc.exit_code, str(exc))
     except KeyboardInterrupt as exc:
@@ -55,6 +55,14 @@ def run_app(cfg: DictConfig) -> dict[str, Any] | None:
         log.exception("this sweep point failed")  # the other points still run
         record_failure(Path(str(cfg.output_dir)), 1, f"{type(exc).__name__}: {exc}")
     return None
+
+
+def _log_to_files(message: str) -> None:
+    """Record an error in the log files (Hydra's job log) but not on the console."""
+    record = log.makeRecord(log.name, logging.ERROR, __file__, 0, message, None, None)
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            handler.handle(record)
 
 
 def _exit(cfg: DictConfig, code: int, message: str) -> None:

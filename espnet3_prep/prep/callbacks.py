@@ -1,29 +1,47 @@
-"""Hydra callbacks: checks that must run before Hydra creates its run dir."""
+"""Hydra callbacks: the whole config is validated before Hydra creates its run dir."""
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from espnet3_prep.errors import ConfigError
-from espnet3_prep.prep.validate import check_writable
+
+_STARTED = {"value": False}
 
 
-class CheckOutputDir(Callback):
-    """Fail with a clear message (exit 2) when ``output_dir`` cannot be written.
+def composed() -> bool:
+    """Whether Hydra got as far as starting a run or sweep (its config composed)."""
+    return _STARTED["value"]
 
-    Hydra saves its run dir under ``output_dir``; without this check an unwritable
-    output dir surfaces as a bare traceback from Hydra itself.
+
+def reset() -> None:
+    """Forget an earlier run of this process (the CLI calls this before each run)."""
+    _STARTED["value"] = False
+
+
+class ValidateConfig(Callback):
+    """Refuse a bad config with one message and exit 2, before anything is written.
+
+    Hydra saves its run dir under ``output_dir``; checking here (``on_run_start``) means a
+    refused run leaves no ``output_dir/hydra/...`` behind. Sweeps validate each job's config
+    when the job starts (its ``output_dir`` is the job's folder).
     """
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
-        """Check before the single run's output folder is created."""
+        """Validate the composed config of a single run."""
+        from espnet3_prep.prep.validate import validate_config
+
+        _STARTED["value"] = True
         try:
-            check_writable(Path(str(config.output_dir)).absolute())
+            validate_config(config)
         except ConfigError as exc:
             print(f"espnet3-prep: error: {exc}", file=sys.stderr)
             sys.exit(2)
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        """Note that the sweep started (its jobs validate their own configs)."""
+        _STARTED["value"] = True
