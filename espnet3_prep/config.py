@@ -28,6 +28,7 @@ class Action(Enum):
 
     run = "run"
     plan = "plan"
+    check = "check"
     status = "status"
     collect = "collect"
 

@@ -26,6 +26,8 @@ from espnet3_prep.errors import ConfigError
 Check = Callable[[Any], "str | None"]
 MIN_MEMORY_BYTES = 1_000_000
 """Memory sizes below 1 MB are a forgotten unit (``memory=2`` is two bytes)."""
+MAX_NAME_BYTES, MAX_PATH_BYTES = 255, 4095
+"""Linux's NAME_MAX and PATH_MAX (less the NUL)."""
 
 
 def rule(check: Check, example: str, optional: bool = False) -> dict[str, Any]:
@@ -92,7 +94,8 @@ def choice(*values: str, example: str | None = None, optional: bool = False) -> 
 
 
 def token(*, example: str, optional: bool = False) -> dict[str, Any]:
-    """A non-empty name without whitespace or control characters (partition, account...)."""
+    """A non-empty name without whitespace or control characters (partition, account...),
+    at most 255 bytes."""
     def check(value: Any) -> str | None:
         if is_int(value):
             return None  # e.g. an account number; the scheduler reads it as text
@@ -100,6 +103,8 @@ def token(*, example: str, optional: bool = False) -> dict[str, Any]:
             return "must be a non-empty name"
         if any(c.isspace() or not c.isprintable() for c in value):
             return "must not contain whitespace or control characters"
+        if len(value.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+            return f"is longer than {MAX_NAME_BYTES} bytes"
         return None
     return rule(check, example, optional)
 
@@ -177,6 +182,10 @@ def folder_problem(path: str) -> str | None:
     its nearest existing parent to be one.
     """
     probe = os.path.abspath(os.path.expanduser(path))
+    if len(os.fsencode(probe)) > MAX_PATH_BYTES or any(
+            len(os.fsencode(part)) > MAX_NAME_BYTES for part in probe.split(os.sep)):
+        return (f"is too long for a path (at most {MAX_NAME_BYTES} bytes a name, "
+                f"{MAX_PATH_BYTES} in all)")
     if os.path.exists(probe) and not os.path.isdir(probe):
         return "is not writable as a folder: it is a file"
     while not os.path.exists(probe):

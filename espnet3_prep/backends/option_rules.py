@@ -97,6 +97,14 @@ class LsfOptions(JobqueueOptions):
 
 
 @dataclass
+class HTCondorOptions(JobqueueOptions):
+    """HTCondorCluster: ``job_extra_directives`` are submit-file lines as a mapping."""
+
+    job_extra_directives: Any = field(default=None, metadata=rule(
+        _mapping, "{request_gpus: 1}", True))
+
+
+@dataclass
 class LocalOptions:
     """Dask LocalCluster options a user may override."""
 
@@ -146,6 +154,7 @@ SCHEMAS: dict[str, type] = {
     "local": LocalOptions,
     "slurm": SlurmOptions,
     "lsf": LsfOptions,
+    "htcondor": HTCondorOptions,
     "submitit_slurm": SubmititOptions,
     "submitit_local": SubmititOptions,
 }

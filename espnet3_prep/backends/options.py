@@ -38,7 +38,8 @@ def normalize_parallel_config(config: dict[str, Any] | None) -> dict[str, Any]:
     if unknown:
         raise ConfigError(f"parallel: unknown keys {sorted(unknown)}; valid keys are env, "
                           "n_workers, options, name, worker_timeout_s, adapt")
-    env = str(config.get("env") or "none")
+    env = config.get("env")
+    env = "none" if env is None else str(env)
     if env not in ENVS:
         raise ConfigError(f"parallel.env={env!r} is not supported; choose one of "
                           f"{', '.join(ENVS)} (e.g. parallel=local)")

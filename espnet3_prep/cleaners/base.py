@@ -166,7 +166,7 @@ def make_step(registry: Mapping[str, type[Step]], spec: Any, where: str) -> Step
         raise ConfigError(f"{where}: expected a mapping with a 'name' key (or a step name), "
                           f"got {spec!r} — valid steps: {', '.join(registry)}")
     name = spec["name"]
-    if name not in registry:
+    if not isinstance(name, str) or name not in registry:
         raise ConfigError(f"{where}.name: unknown step {name!r} — valid steps: "
                           f"{', '.join(registry)}")
     cls = registry[name]
@@ -184,8 +184,8 @@ def make_step(registry: Mapping[str, type[Step]], spec: Any, where: str) -> Step
             raise ConfigError(f"{where}.{key}: expected a finite number, got {value!r}")
     try:
         return cls(**opts)
-    except OptionError as exc:
-        raise ConfigError(f"{where}.{exc.key}: {exc}") from exc
+    except OptionError as exc:  # "{step}" in a message names another option of the step
+        raise ConfigError(f"{where}.{exc.key}: {str(exc).replace('{step}', where)}") from exc
 
 
 def _matches(value: Any, hint: Any) -> bool:

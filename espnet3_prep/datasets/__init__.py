@@ -102,7 +102,7 @@ def _resolve(cfg: Mapping[str, Any]) -> tuple[dict[str, Any], CorpusType]:
     """Plain-dict copy of ``cfg`` (interpolations resolved) and its corpus type."""
     plain = _to_plain(cfg)
     kind_name = plain.get("type")
-    if kind_name not in DATASET_TYPES:
+    if not isinstance(kind_name, str) or kind_name not in DATASET_TYPES:
         raise ConfigError(f"dataset.type: unknown type {kind_name!r} — valid: "
                           f"{', '.join(sorted(DATASET_TYPES))}")
     kind = DATASET_TYPES[kind_name]

@@ -52,6 +52,13 @@ class KaldiDir(CorpusType):
 
     def check(self, cfg: Mapping[str, Any]) -> None:
         """Each selected data dir exists and holds ``wav.scp`` and ``text``."""
+        audio_root = cfg.get("audio_root")
+        if audio_root is not None:
+            if not isinstance(audio_root, str) or not audio_root:
+                raise ConfigError(f"dataset.audio_root: expected a folder path, got "
+                                  f"{audio_root!r} — e.g. dataset.audio_root=/data/audio")
+            require_dir(os.path.expanduser(audio_root), "dataset.audio_root",
+                        "e.g. dataset.audio_root=/data/audio (null: the data dir)")
         for split in self.splits(cfg):
             _check_dir(cfg, split)
 

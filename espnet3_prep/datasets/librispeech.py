@@ -52,8 +52,8 @@ class LibriSpeech(CorpusType):
         for split in self.splits(cfg):
             if split not in available:
                 raise ConfigError(
-                    f"dataset.splits: split {split!r} not found in {root} — available: "
-                    f"{', '.join(available) or '(none)'}; fix dataset.splits"
+                    f"dataset.splits: split {split!r} not found in dataset.root={root} — "
+                    f"available: {', '.join(available) or '(none)'}; fix dataset.splits"
                 )
 
     def splits(self, cfg: Mapping[str, Any]) -> list[str]:

@@ -111,15 +111,17 @@ class KaldiOptions(FeatureOptions):
         if geo.window_shift <= 0:
             raise option_error("frame_shift", self.frame_shift,
                                f"gives a shift of {geo.window_shift} samples at "
-                               f"{self.sample_rate} Hz", "10.0")
+                               f"feature.sample_rate={self.sample_rate}", "10.0")
         if geo.window_size < MIN_WINDOW_SAMPLES:
             raise option_error("frame_length", self.frame_length,
                                f"gives a frame of {geo.window_size} samples at "
-                               f"{self.sample_rate} Hz (at least {MIN_WINDOW_SAMPLES})", "25.0")
+                               f"feature.sample_rate={self.sample_rate} (at least "
+                               f"{MIN_WINDOW_SAMPLES})", "25.0")
         if geo.padded_window_size > MAX_WINDOW_SAMPLES:
             raise option_error("frame_length", self.frame_length,
-                               f"gives a frame of {geo.padded_window_size} samples "
-                               f"(at most {MAX_WINDOW_SAMPLES})", "25.0")
+                               f"gives a frame of {geo.padded_window_size} samples at "
+                               f"feature.sample_rate={self.sample_rate} (at most "
+                               f"{MAX_WINDOW_SAMPLES})", "25.0")
         if self.frame_length < self.frame_shift:
             raise option_error("frame_shift", self.frame_shift,
                                f"is longer than feature.frame_length={self.frame_length} "
@@ -206,6 +208,8 @@ def check_mel_bins(opts: KaldiOptions) -> None:
         mid = (good + bad) // 2
         good, bad = (mid, bad) if not empty(mid) else (good, mid)
     why = "must be at least 4" if bins < 4 else (
-        f"leaves empty mel filters: a {2 * fft_bins}-sample FFT at {opts.sample_rate} Hz "
-        f"between feature.low_freq and feature.high_freq fits at most {good} bins")
+        f"leaves empty mel filters: the {2 * fft_bins}-sample FFT of feature.frame_length="
+        f"{opts.frame_length} ms at feature.sample_rate={opts.sample_rate} fits at most "
+        f"{good} bins between feature.low_freq={opts.low_freq:g} and feature.high_freq="
+        f"{opts.high_freq:g}")
     raise option_error("num_mel_bins", bins, why, str(min(80, good)) if good >= 4 else "80")

@@ -79,6 +79,11 @@ def _dispatch(cfg: DictConfig, action: str) -> dict[str, Any] | None:
         return detached.submit_all(cfg)  # type: ignore[return-value]
     if action in ("status", "collect"):
         return detached.status_all(cfg) if action == "status" else detached.collect_all(cfg)
+    if action == "check":  # single runs stop in the ValidateConfig callback; sweep jobs here
+        from espnet3_prep.prep.validate import validate_config
+
+        validate_config(cfg)
+        return None
     if action == "plan":
         print_plan(cfg)
         return None

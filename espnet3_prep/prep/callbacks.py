@@ -23,6 +23,24 @@ def reset() -> None:
     _STARTED["value"] = False
 
 
+def check_config(config: DictConfig) -> list[str]:
+    """Everything a run validates before it writes anything; returns the splits.
+
+    Raises:
+        ConfigError: the first problem, naming the key, the value, why and an example.
+    """
+    from omegaconf.errors import OmegaConfBaseException
+
+    from espnet3_prep.prep.validate import validate_config
+
+    try:
+        return validate_config(config)
+    except OmegaConfBaseException as exc:  # e.g. an interpolation that does not resolve
+        key = getattr(exc, "full_key", None) or "config"
+        raise ConfigError(f"{key}: {getattr(exc, 'msg', exc)} — fix the value or quote "
+                          "it if '${' is meant literally") from exc
+
+
 class ValidateConfig(Callback):
     """Refuse a bad config with one message and exit 2, before anything is written.
 
@@ -32,15 +50,17 @@ class ValidateConfig(Callback):
     """
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
-        """Validate the composed config of a single run."""
-        from espnet3_prep.prep.validate import validate_config
-
+        """Validate the composed config of a single run; ``action=check`` stops here."""
         _STARTED["value"] = True
         try:
-            validate_config(config)
+            splits = check_config(config)
         except ConfigError as exc:
             print(f"espnet3-prep: error: {exc}", file=sys.stderr)
             sys.exit(2)
+        if str(getattr(config.action, "value", config.action)) == "check":
+            print(f"espnet3-prep: config OK ({len(splits)} split(s): {', '.join(splits)}); "
+                  "nothing was written")
+            sys.exit(0)
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         """Note that the sweep started (its jobs validate their own configs)."""
