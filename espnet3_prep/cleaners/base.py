@@ -21,6 +21,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from espnet3_prep.errors import ConfigError
 
+MALFORMED_LINE = "malformed_line"
 MISSING_TRANSCRIPT = "missing_transcript"
 MISSING_AUDIO = "missing_audio"
 INVALID_UTT_ID = "invalid_utt_id"
@@ -38,11 +39,13 @@ CLIPPING = "clipping"
 NEAR_SILENCE = "near_silence"
 
 DROP_REASONS: tuple[str, ...] = (
-    MISSING_TRANSCRIPT, MISSING_AUDIO, INVALID_UTT_ID, DUPLICATE_UTT_ID, NON_UTF8_TRANSCRIPT,
-    EMPTY_TRANSCRIPT, CHAR_NOT_IN_WHITELIST, UNREADABLE_AUDIO, ZERO_LENGTH_AUDIO,
-    NAN_OR_INF_SAMPLES, WRONG_SAMPLE_RATE, TOO_SHORT, TOO_LONG, CLIPPING, NEAR_SILENCE,
+    MALFORMED_LINE, MISSING_TRANSCRIPT, MISSING_AUDIO, INVALID_UTT_ID, DUPLICATE_UTT_ID,
+    NON_UTF8_TRANSCRIPT, EMPTY_TRANSCRIPT, CHAR_NOT_IN_WHITELIST, UNREADABLE_AUDIO,
+    ZERO_LENGTH_AUDIO, NAN_OR_INF_SAMPLES, WRONG_SAMPLE_RATE, TOO_SHORT, TOO_LONG, CLIPPING,
+    NEAR_SILENCE,
 )
-"""Every drop reason, in pipeline order (``unreadable_audio`` is recorded by the runner)."""
+"""Every drop reason, in pipeline order (``malformed_line`` and ``unreadable_audio`` are
+recorded by the runner)."""
 
 TextResult = tuple[dict | None, str | None, str | None]
 AudioResult = tuple[str | None, str | None]

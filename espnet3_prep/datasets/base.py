@@ -33,6 +33,7 @@ ISSUE_INVALID_ID = "invalid_utt_id"
 ISSUE_FOLDER_MISMATCH = "utt_id_folder_mismatch"
 ISSUE_AUDIO_NOT_FOUND = "audio_not_found"
 ISSUE_TRANSCRIPT_UNREADABLE = "transcript_unreadable"
+ISSUE_MALFORMED = "malformed_line"
 ISSUES = (
     ISSUE_DUPLICATE,
     ISSUE_NON_UTF8,
@@ -40,6 +41,7 @@ ISSUES = (
     ISSUE_FOLDER_MISMATCH,
     ISSUE_AUDIO_NOT_FOUND,
     ISSUE_TRANSCRIPT_UNREADABLE,
+    ISSUE_MALFORMED,
 )
 """Every issue a dataset may attach to an item."""
 
@@ -61,6 +63,8 @@ class Record:
     issues: list[str] = field(default_factory=list)
     line: int = 0
     """1-based line in ``source`` (0 when the source is not a line-oriented file)."""
+    problem: str | None = None
+    """Why the input line is malformed (the item is dropped as ``malformed_line``)."""
 
 
 def relative_path(path: str, folder: str) -> str:
@@ -107,6 +111,11 @@ def gc_paused() -> Generator[None, None, None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def strip_bom(data: bytes) -> bytes:
+    """``data`` without a leading UTF-8 byte-order mark (editors on Windows add one)."""
+    return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
 
 
 def decode_line(raw: bytes) -> tuple[str, bool]:
@@ -230,6 +239,8 @@ def _extra_fields(rec: Record) -> dict[str, Any]:
             extra["recording"] = rec.recording
     if rec.channel is not None:
         extra["channel"] = int(rec.channel)
+    if rec.problem is not None:
+        extra["problem"] = rec.problem
     return extra
 
 

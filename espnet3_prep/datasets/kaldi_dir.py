@@ -35,6 +35,7 @@ from espnet3_prep.datasets.base import (
     require_dir,
     require_file,
     string_list,
+    strip_bom,
 )
 from espnet3_prep.datasets.librispeech import parse_transcript
 from espnet3_prep.errors import ConfigError
@@ -145,7 +146,7 @@ def _wav_records(data: bytes | None, source: str, audio_root: str) -> dict[str, 
     Lines are decoded with ``os.fsdecode`` so non-UTF-8 file names still resolve.
     """
     recs: dict[str, list[Record]] = {}
-    for lineno, raw in enumerate((data or b"").splitlines(), start=1):
+    for lineno, raw in enumerate(strip_bom(data or b"").splitlines(), start=1):
         parts = os.fsdecode(raw).strip().split(maxsplit=1)
         if not parts:
             continue

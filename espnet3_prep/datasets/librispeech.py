@@ -27,6 +27,7 @@ from espnet3_prep.datasets.base import (
     decode_line,
     require_dir,
     string_list,
+    strip_bom,
 )
 from espnet3_prep.errors import ConfigError
 
@@ -172,7 +173,7 @@ def _scan_chapter(
 def parse_transcript(data: bytes, source: str, speaker: str | None) -> list[Record]:
     """``<id> <text>`` lines (blank lines skipped; a bare id has empty text)."""
     records = []
-    for lineno, raw in enumerate(data.splitlines(), start=1):
+    for lineno, raw in enumerate(strip_bom(data).splitlines(), start=1):
         line, ok = decode_line(raw)
         parts = line.strip().split(maxsplit=1)
         if not parts:

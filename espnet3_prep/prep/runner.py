@@ -54,6 +54,8 @@ class PrepRunner(BaseRunner):
 def _check_metadata(sample: dict[str, Any], cleaner: Any) -> dict[str, Any] | Dropped:
     """Id safety, duplicates and the cleaner's text stage (before any audio is read)."""
     utt_id = sample.get("utt_id")
+    if sample.get("problem"):  # an input line that could not be parsed
+        return Dropped(utt_id, "malformed_line", f"{sample['problem']} — fix or remove the line")
     unsafe = validate_id(str(utt_id)) if utt_id is not None else "missing utt_id"
     if unsafe:  # enforced even with cleaner=none: ids become file names and scp keys
         return Dropped(None if utt_id is None else repr(utt_id), "invalid_utt_id", unsafe)

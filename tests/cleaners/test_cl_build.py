@@ -69,5 +69,5 @@ def test_default_yaml_contents() -> None:
 
 def test_drop_reasons_cover_every_step() -> None:
     declared = {reason for cls in STEPS.values() for reason in cls.REASONS}
-    assert declared | {UNREADABLE_AUDIO} == set(DROP_REASONS)
+    assert declared | {UNREADABLE_AUDIO, "malformed_line"} == set(DROP_REASONS)
     assert len(DROP_REASONS) == len(set(DROP_REASONS))
