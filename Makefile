@@ -8,12 +8,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: install run test test-fast lint bench slurm-up slurm-down corpus clean help \
+.PHONY: install run test test-fast fuzz lint bench slurm-up slurm-down corpus clean help \
 	plan demo sweep recipe-demo
 
 help:
 	@echo "make run    - install, then prepare the embedded mini LibriSpeech under exp/"
 	@echo "make test   - install, start a local SLURM, run the whole test suite"
+	@echo "make fuzz   - the generated bad-config and bad-input matrices with many more examples"
 	@echo "make lint   - ruff"
 	@echo "make bench  - benchmarks (not part of make test)"
 	@echo "make plan   - dry run on the embedded corpus: sizes, shards, ETA"
@@ -52,6 +53,9 @@ test: install
 
 test-fast: install
 	$(BIN)/pytest -m "not slurm" -q $(ARGS)
+
+fuzz: install
+	ESPNET3_PREP_FUZZ=1 $(BIN)/pytest -q -p no:cacheprovider -m fuzz tests/validation $(ARGS)
 
 lint: install
 	$(BIN)/ruff check .
