@@ -17,6 +17,7 @@ from espnet3_prep.prep.pipeline import run_prep
 from espnet3_prep.prep.plan import print_plan
 from espnet3_prep.prep.summary import print_summary
 from espnet3_prep.prep.sweep import clear_failure, in_multirun, record_failure
+from espnet3_prep.prep.validate import validate_config
 from espnet3_prep.report import finish_report
 
 log = logging.getLogger("espnet3_prep")
@@ -80,8 +81,6 @@ def _dispatch(cfg: DictConfig, action: str) -> dict[str, Any] | None:
     if action in ("status", "collect"):
         return detached.status_all(cfg) if action == "status" else detached.collect_all(cfg)
     if action == "check":  # single runs stop in the ValidateConfig callback; sweep jobs here
-        from espnet3_prep.prep.validate import validate_config
-
         validate_config(cfg)
         return None
     if action == "plan":
