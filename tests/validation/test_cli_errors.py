@@ -23,19 +23,21 @@ import pytest
 from espnet3_prep import cli
 from tests.prep.helpers import CLI, cli_env, run_cli
 
-ISSUE_TABLE = [
+ISSUE_TABLE = [  # the rows of issue 19's table, as a user runs them
     (("feature.sample_rate=123",), "feature.sample_rate=123"),
     (("feature.num_mel_bins=2000",), "feature.num_mel_bins=2000"),
+    (("parallel=slurm", "parallel.options.memory=lots", "action=plan"),
+     "parallel.options.memory='lots': is not a size"),
+    (("runner.shard_size=abc",), "runner.shard_size"),  # Hydra's typed schema
+]
+KALDI_AND_BACKEND_RULES = [
     (("feature.high_freq=9000",), "feature.high_freq=9000"),
     (("feature.low_freq=-5",), "feature.low_freq=-5"),
     (("feature.frame_length=5", "feature.frame_shift=10"), "feature.frame_shift=10"),
     (("feature=mfcc", "feature.num_ceps=40"), "feature.num_ceps=40"),
-    (("parallel=slurm", "parallel.options.memory=lots", "action=plan"),
-     "parallel.options.memory='lots': is not a size"),
     (("parallel=lsf", "parallel.options.walltime=forever"), "parallel.options.walltime"),
     (("parallel=submitit_slurm", "parallel.options.timeout_min=0"),
      "parallel.options.timeout_min=0"),
-    (("runner.shard_size=abc",), "runner.shard_size"),  # Hydra's typed schema
     (("runner.retries=nan",), "runner.retries"),
 ]
 
@@ -78,6 +80,16 @@ def _main(*args: str) -> tuple[int, str, str]:
     finally:
         sys.argv = argv
     return int(code or 0), out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize(("overrides", "needle"), KALDI_AND_BACKEND_RULES,
+                         ids=[" ".join(o) for o, _ in KALDI_AND_BACKEND_RULES])
+def test_kaldi_and_backend_rules_in_process(tmp_path: Path, overrides: tuple[str, ...],
+                                            needle: str) -> None:
+    out = tmp_path / "exp"
+    code, _, err = _main(f"output_dir={out}", *overrides)
+    assert code == 2 and needle in err and "Traceback" not in err, err
+    assert len(_error_lines(err)) <= 1 and not out.exists()
 
 
 @pytest.mark.parametrize("override", [
