@@ -158,29 +158,53 @@ HOSTILE_MANIFEST = [
 ]
 
 
+def _run_and_account(tmp_path: Path, split: str, *overrides: str) -> dict[str, str]:
+    """Run the CLI; check the accounting, the data dir and that nothing else was written."""
+    from espnet3_prep.datadir.validate import check_data_dir
+
+    before = snapshot(tmp_path)
+    out = tmp_path / "exp"
+    proc = run_cli(*overrides, f"output_dir={out}")
+    assert proc.returncode == 0, proc.stderr
+    stats = json.loads((out / split / "stats.json").read_text())
+    dropped = [json.loads(x) for x in (out / split / "dropped.jsonl").open()]
+    assert stats["kept"] + stats["dropped"] + stats["failed"] == stats["inputs"]
+    assert stats["failed"] == 0 and len(dropped) == stats["dropped"]
+    assert all(d["reason"] in DROP_REASONS and d["detail"] for d in dropped)
+    assert check_data_dir(out / split) == []
+    after = {k: v for k, v in snapshot(tmp_path).items() if not k.startswith("exp/")}
+    assert after == before, "a run wrote outside output_dir"
+    assert not (tmp_path.parent / "escape").exists() and not Path("/abs/escape").exists()
+    return {d["utt_id"]: d["reason"] for d in dropped} | {"inputs": str(stats["inputs"])}
+
+
 def test_hostile_manifest_end_to_end(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     sf.write(corpus / "good.flac", (0.3 * np.sin(np.arange(8000) / 10)).astype("float32"), SR)
     lines = [x if isinstance(x, str) else json.dumps(x) for x in HOSTILE_MANIFEST]
     (corpus / "m.jsonl").write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode() + b"\r\n")
-    before = snapshot(tmp_path)
-    out = tmp_path / "exp"
-    proc = run_cli("dataset=manifest", f"dataset.path={corpus / 'm.jsonl'}", f"output_dir={out}")
-    assert proc.returncode == 0, proc.stderr
-    stats = json.loads((out / "all" / "stats.json").read_text())
-    dropped = [json.loads(x) for x in (out / "all" / "dropped.jsonl").open()]
-    assert stats["inputs"] == len(HOSTILE_MANIFEST)
-    assert stats["kept"] + stats["dropped"] + stats["failed"] == stats["inputs"]
-    assert stats["failed"] == 0 and len(dropped) == stats["dropped"]
-    reasons = {d["utt_id"]: d["reason"] for d in dropped}
-    assert all(r in DROP_REASONS for r in reasons.values())
+    reasons = _run_and_account(tmp_path, "all", "dataset=manifest",
+                               f"dataset.path={corpus / 'm.jsonl'}")
+    assert reasons.pop("inputs") == str(len(HOSTILE_MANIFEST))
     assert reasons["m.jsonl:13"] == "malformed_line" and reasons["empty-text"] == "empty_transcript"
     assert reasons["no-audio"] == "missing_audio" and reasons["no-text"] == "missing_transcript"
     assert sum(r == "malformed_line" for r in reasons.values()) == 6
-    from espnet3_prep.datadir.validate import check_data_dir
 
-    assert check_data_dir(out / "all") == []
-    after = {k: v for k, v in snapshot(tmp_path).items() if not k.startswith("exp/")}
-    assert after == before, "a run wrote outside output_dir"
-    assert not (tmp_path.parent / "escape").exists() and not Path("/abs/escape").exists()
+
+def test_hostile_kaldi_dir_end_to_end(tmp_path: Path) -> None:
+    data = tmp_path / "corpus" / "train"
+    data.mkdir(parents=True)
+    sf.write(data / "good.flac", (0.3 * np.sin(np.arange(8000) / 10)).astype("float32"), SR)
+    ids = ["u1", "u2", "u3", "dup", "../../escape", "nul", "bare"]
+    text = (b"\xef\xbb\xbfu1 HELLO\r\nu2   \r\nu3 A\x00B\r\ndup ONE\r\ndup TWO\r\n"
+            b"../../escape PATH\r\nnul\x00x Y\r\nbare\r\n" + b"huge " + b"A " * 500_000 + b"\n")
+    (data / "text").write_bytes(text)
+    (data / "wav.scp").write_text("".join(f"{u} good.flac\n" for u in ids)
+                                  + "huge good.flac\nonly-audio good.flac\n")
+    (data / "utt2spk").write_text("u1 spk/evil\nu3 s1\n")
+    reasons = _run_and_account(tmp_path, "train", "dataset=kaldi", f"dataset.path={data}")
+    assert reasons.pop("inputs") == "11"
+    assert reasons["u1"] == "invalid_utt_id" and reasons["only-audio"] == "missing_transcript"
+    assert reasons["u2"] == "empty_transcript" and reasons["bare"] == "empty_transcript"
+    assert reasons["dup"] == "duplicate_utt_id" and reasons["'../../escape'"] == "invalid_utt_id"
