@@ -29,6 +29,7 @@ MIN_WINDOW_SAMPLES = 16
 MAX_WINDOW_SAMPLES = 2**17
 """Longest (padded) frame accepted (samples): 8 s at 16 kHz."""
 MAX_WAVEFORM_SCALE = 2.0**31
+MAX_FRAME_MS = 10_000.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,6 +108,10 @@ class KaldiOptions(FeatureOptions):
 
     def _check_frame(self) -> None:
         """Kaldi's framing constraints: a frame of a few samples at least, shift <= length."""
+        for key in ("frame_length", "frame_shift"):
+            if not 0.0 < getattr(self, key) <= MAX_FRAME_MS:
+                raise option_error(key, getattr(self, key), f"must be in (0, {MAX_FRAME_MS:g}] "
+                                   "ms", "25.0" if key == "frame_length" else "10.0")
         geo = self.geometry()
         if geo.window_shift <= 0:
             raise option_error("frame_shift", self.frame_shift,
