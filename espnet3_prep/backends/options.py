@@ -7,8 +7,8 @@ import inspect
 from typing import Any
 
 from espnet3_prep.backends.dask_jobqueue_import import import_dask_jobqueue
-from espnet3_prep.errors import ConfigError
 from espnet3_prep.backends.option_rules import check_option_values
+from espnet3_prep.errors import ConfigError
 
 JOBQUEUE_CLASSES = {
     "slurm": "SLURMCluster",

@@ -7,6 +7,7 @@ from typing import Any
 
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
+from omegaconf.errors import OmegaConfBaseException
 
 from espnet3_prep.errors import ConfigError
 
@@ -29,9 +30,7 @@ def check_config(config: DictConfig) -> list[str]:
     Raises:
         ConfigError: the first problem, naming the key, the value, why and an example.
     """
-    from omegaconf.errors import OmegaConfBaseException
-
-    from espnet3_prep.prep.validate import validate_config
+    from espnet3_prep.prep.validate import validate_config  # lazy: keeps --help light
 
     try:
         return validate_config(config)

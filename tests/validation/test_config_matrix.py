@@ -166,8 +166,8 @@ def test_documented_defaults_pass(variant: str, bases: dict) -> None:
 
 def _rule_examples() -> list[tuple[str, type, str, Any]]:
     from espnet3_prep import config
+    from espnet3_prep.backends import option_rules
     from espnet3_prep.datasets import options as dataset_options
-    from espnet3_prep.parallel import option_rules
 
     schemas = [config.PrepConfig, config.RunnerConfig, config.ParallelConfig,
                dataset_options.CommonDatasetOptions, *set(option_rules.SCHEMAS.values()),

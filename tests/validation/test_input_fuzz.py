@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 
 from espnet3_prep.cleaners import DROP_REASONS, build_cleaner
 from espnet3_prep.datasets import build_dataset
+from espnet3_prep.execution.sinks import Dropped
 from espnet3_prep.features import build_feature
 from espnet3_prep.prep.runner import PrepRunner
-from espnet3_prep.runner.sinks import Dropped
 from tests.prep.helpers import run_cli
 from tests.validation.inputs import (
     GOOD_IDS,
