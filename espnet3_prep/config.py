@@ -18,7 +18,7 @@ from typing import Any
 
 from hydra.core.config_store import ConfigStore
 
-from espnet3_prep.rules import boolean, check_fields, choice, integer, number, out_folder
+from espnet3_prep.rules import check_fields, choice, integer, number, out_folder
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -42,26 +42,22 @@ class ProviderConfig:
 
 @dataclass
 class RunnerConfig:
-    """How the runner plans and executes shards."""
+    """How the runner plans and executes shards (value rules: ``driver.options.RunOptions``,
+    the single source of truth of the run options)."""
 
     _target_: str = "espnet3_prep.prep.runner.PrepRunner"
-    shard_size: int = field(default=100, metadata=integer(1, 10**9, example="100"))
-    batch_size: int | None = field(
-        default=None, metadata=integer(1, 10**6, example="16", optional=True))
-    async_mode: bool = field(default=False, metadata=boolean())
-    async_specs_dir: str | None = field(
-        default=None, metadata=out_folder(example="/scratch/specs"))
-    async_result_dir: str | None = field(
-        default=None, metadata=out_folder(example="/scratch/results"))
-    resume: bool = field(default=True, metadata=boolean())
-    on_error: str = field(default="record", metadata=choice("record", "raise"))
-    retries: int = field(default=0, metadata=integer(0, 100, example="2"))
-    max_failures: float | None = field(default=None, metadata=number(
-        0, example="10 (items) or 0.01 (a fraction)", optional=True))
-    item_timeout_s: float | None = field(default=None, metadata=number(
-        0, 10**7, example="60 (null: no limit)", optional=True))
-    retry_failed: bool = field(default=False, metadata=boolean())
-    progress: bool = field(default=True, metadata=boolean())
+    shard_size: int = 100
+    batch_size: int | None = None
+    async_mode: bool = False
+    async_specs_dir: str | None = None
+    async_result_dir: str | None = None
+    resume: bool = True
+    on_error: str = "record"
+    retries: int = 0
+    max_failures: float | None = None
+    item_timeout_s: float | None = None
+    retry_failed: bool = False
+    progress: bool = True
 
 
 @dataclass
@@ -96,16 +92,15 @@ class PrepConfig:
 
 
 def check_schema(cfg: Mapping[str, Any]) -> None:
-    """Apply the value rules of the top level, ``runner`` and ``parallel`` (plain dicts).
+    """Apply the value rules of the top level and ``parallel`` (plain dicts; ``runner`` is
+    checked by ``RunOptions``).
 
     Raises:
         ConfigError: the first bad value, naming its key, why and a valid example.
     """
     check_fields(PrepConfig, cfg, "")
-    for key, schema in (("runner", RunnerConfig), ("parallel", ParallelConfig)):
-        node = cfg.get(key)
-        if isinstance(node, Mapping):
-            check_fields(schema, node, key)
+    if isinstance(cfg.get("parallel"), Mapping):
+        check_fields(ParallelConfig, cfg["parallel"], "parallel")
 
 
 def register_configs() -> None:

@@ -68,7 +68,7 @@ def _check_runner(runner: DictConfig, output_dir: Path) -> None:
 
 def _schema_values(cfg: DictConfig) -> dict[str, Any]:
     """The keys :func:`check_schema` rules on, resolved (the ``hydra`` node left out)."""
-    values: dict[str, Any] = {key: _plain(cfg.get(key)) for key in ("runner", "parallel")}
+    values: dict[str, Any] = {"parallel": _plain(cfg.get("parallel"))}
     for key in ("output_dir", "log_level"):
         try:
             values[key] = OmegaConf.select(cfg, key, throw_on_missing=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from espnet3_prep import cli
-from tests.prep.helpers import CLI, cli_env, run_cli
+from tests.helpers import CLI, cli_env, run_cli
 
 ISSUE_TABLE = [  # the rows of issue 19's table, as a user runs them
     (("feature.sample_rate=123",), "feature.sample_rate=123"),

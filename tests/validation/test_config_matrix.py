@@ -168,8 +168,9 @@ def _rule_examples() -> list[tuple[str, type, str, Any]]:
     from espnet3_prep import config
     from espnet3_prep.backends import option_rules
     from espnet3_prep.datasets import options as dataset_options
+    from espnet3_prep.driver.options import RunOptions
 
-    schemas = [config.PrepConfig, config.RunnerConfig, config.ParallelConfig,
+    schemas = [config.PrepConfig, RunOptions, config.ParallelConfig,
                dataset_options.CommonDatasetOptions, *set(option_rules.SCHEMAS.values()),
                option_rules.JobqueueOptions]
     out = []

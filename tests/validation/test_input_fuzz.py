@@ -26,7 +26,7 @@ from espnet3_prep.datasets import build_dataset
 from espnet3_prep.execution.sinks import Dropped
 from espnet3_prep.features import build_feature
 from espnet3_prep.prep.runner import PrepRunner
-from tests.prep.helpers import run_cli
+from tests.helpers import run_cli
 from tests.validation.inputs import (
     GOOD_IDS,
     endings,
