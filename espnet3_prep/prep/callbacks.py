@@ -6,7 +6,7 @@ import sys
 from typing import Any
 
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig
+from omegaconf import DictConfig, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from espnet3_prep.errors import ConfigError
@@ -32,6 +32,10 @@ def check_config(config: DictConfig) -> list[str]:
     """
     from espnet3_prep.prep.validate import validate_config  # lazy: keeps --help light
 
+    if "hydra" in config:  # a callback's config: Hydra's runtime values are not set yet
+        config = config.copy()
+        with open_dict(config):
+            del config["hydra"]
     try:
         return validate_config(config)
     except OmegaConfBaseException as exc:  # e.g. an interpolation that does not resolve

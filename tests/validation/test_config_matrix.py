@@ -61,6 +61,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory, mini_root: Path) -> dict[st
     yield {"dataset=librispeech": [f"dataset.root={mini_root}", "dataset.splits=[dev-clean-2]"],
            "dataset=manifest": [f"dataset.path={manifest}"],
            "dataset=kaldi": [f"dataset.root={kaldi.parent}"],
+           "tokenizer=bpe": ["tokenizer.vocab_size=100"],  # the mini corpus allows <= 136
            "output_dir": tmp / "never" / "exp", "folders": folders,
            "locked": make_unwritable(locked)}
     make_writable(locked)
