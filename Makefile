@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: install run test test-fast fuzz lint bench slurm-up slurm-down corpus clean help \
+.PHONY: install system-deps run test test-fast fuzz lint bench bench-corpora bench-scale slurm-up slurm-down corpus clean help \
 	plan demo sweep recipe-demo
 
 help:
@@ -17,6 +17,8 @@ help:
 	@echo "make fuzz   - the generated bad-config and bad-input matrices with many more examples"
 	@echo "make lint   - ruff"
 	@echo "make bench  - benchmarks (not part of make test)"
+	@echo "make bench-corpora - scan speed of the corpus readers on 100k-item layouts"
+	@echo "make bench-scale - LibriSpeech-960 scale: 281k utterances, every backend (ARGS=\"--utts N\")"
 	@echo "make plan   - dry run on the embedded corpus: sizes, shards, ETA"
 	@echo "make demo   - embedded corpus with lhotse + HF exports and exp/.../report.html"
 	@echo "make sweep  - Hydra multirun over mel bins x max duration, with sweep_summary.md"
@@ -31,7 +33,11 @@ $(STAMP): pyproject.toml requirements/espnet-no-deps.txt
 	$(BIN)/python -m espnet3_prep_torchaudio_hook install
 	touch $(STAMP)
 
-install: $(STAMP)
+# System libraries (Debian packages, as root): FFmpeg for torchcodec, HF datasets' decoder.
+system-deps:
+	bash tools/install_ffmpeg.sh
+
+install: system-deps $(STAMP)
 
 run: install
 	$(BIN)/espnet3-prep $(ARGS)
@@ -62,6 +68,12 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/run.py $(ARGS)
+
+bench-corpora: install
+	$(BIN)/python bench/corpora_scan.py --out bench/corpora_scan.md $(ARGS)
+
+bench-scale: install
+	$(BIN)/python bench/scale.py $(ARGS)
 
 slurm-up:
 	bash tools/slurm_localhost.sh up

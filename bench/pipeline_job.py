@@ -43,7 +43,7 @@ def peak_rss_mb() -> float:
 
 
 def compose(manifest: Path, split: str, out: Path, parallel: str, shard_size: int,
-            workers: int) -> Any:
+            workers: int, extra: list[str] | None = None) -> Any:
     """The CLI's composed config for one manifest split."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
@@ -58,6 +58,7 @@ def compose(manifest: Path, split: str, out: Path, parallel: str, shard_size: in
                  f"parallel={parallel}"]
     if parallel != "none":
         overrides.append(f"parallel.n_workers={workers}")
+    overrides += extra or []  # e.g. feature.storage=lilcom, export=[shar] (bench/storage.py)
     with initialize_config_dir(config_dir(), version_base="1.3"):
         return hydra_compose("config", overrides=overrides)
 
@@ -96,9 +97,22 @@ def _worker_peak_rss_mb() -> list[float]:
 def _timed_run(cfg: Any, split: str, split_dir: Path) -> tuple[float, dict[str, Any]]:
     from espnet3_prep.prep.pipeline import run_split
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     stats = run_split(cfg, split, split_dir)
+    stats["cpu_s"] = time.process_time() - cpu  # this process: in-process runs only
     return time.perf_counter() - start, stats
+
+
+def shard_sizes(split_dir: Path) -> dict[str, int]:
+    """Bytes in the shards by kind: feature storage, raw audio dump, tar exports."""
+    kinds = {".ark": "feats", ".lca": "feats", ".npy": "feats", ".flac": "raw", ".wav": "raw",
+             ".tar": "tars", ".gz": "tars"}
+    sizes: dict[str, int] = {}
+    for path in split_dir.glob("shards/*/*"):
+        kind = kinds.get(path.suffix)
+        if kind:
+            sizes[kind] = sizes.get(kind, 0) + path.stat().st_size
+    return sizes
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
@@ -106,21 +120,25 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     out = Path(args.out)
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    cfg = compose(args.manifest, "bench", out, args.parallel, args.shard_size, args.workers)
+    cfg = compose(args.manifest, "bench", out, args.parallel, args.shard_size, args.workers,
+                  args.override)
     warm_cfg = compose(_warmup_manifest(args.manifest, out), "warmup", out, args.parallel,
-                       args.shard_size, args.workers)
+                       args.shard_size, args.workers, args.override)
     cluster_s = _start_backend(cfg, out)
     _timed_run(warm_cfg, "warmup", out / "warmup")
     rss_before = rss_now_mb()
-    times, stats = [], {}
+    times, stats, sizes, cpu = [], {}, {}, []
     for rep in range(args.reps):
         split_dir = out / f"rep{rep}"
         seconds, stats = _timed_run(cfg, "bench", split_dir)
         times.append(seconds)
+        cpu.append(stats["cpu_s"])
+        sizes = shard_sizes(split_dir)
         if rep + 1 < args.reps or not args.keep:
             shutil.rmtree(split_dir)
-    result = {"times": times, "cluster_start_s": cluster_s, "kept": stats.get("kept"),
-              "dropped": stats.get("dropped"), "failed": stats.get("failed"),
+    result = {"times": times, "cpu_times": cpu, "cluster_start_s": cluster_s, "sizes": sizes,
+              "kept": stats.get("kept"), "dropped": stats.get("dropped"),
+              "failed": stats.get("failed"),
               "driver_rss_before_mb": rss_before, "driver_peak_rss_mb": peak_rss_mb(),
               "worker_peak_rss_mb": _worker_peak_rss_mb()}
     from espnet3_prep.parallel import close_parallel
@@ -139,6 +157,8 @@ def main() -> None:
     parser.add_argument("--shard-size", type=int, default=25)
     parser.add_argument("--reps", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the last run's outputs")
+    parser.add_argument("--override", action="append", default=[],
+                        help="extra Hydra override (repeatable)")
     args = parser.parse_args()
     result = measure(args)
     sys.stdout.write(json.dumps(result) + "\n")

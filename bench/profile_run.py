@@ -27,6 +27,8 @@ def main() -> None:
     parser.add_argument("--shard-size", type=int, default=100)
     parser.add_argument("--html", type=Path, default=None)
     parser.add_argument("--interval", type=float, default=0.0005)
+    parser.add_argument("--override", action="append", default=[],
+                        help="extra Hydra override, e.g. feature.storage=lilcom (repeatable)")
     args = parser.parse_args()
     from pyinstrument import Profiler
 
@@ -35,9 +37,10 @@ def main() -> None:
     corpus = ensure_corpus()
     out = Path(tempfile.mkdtemp(prefix="bench-profile-"))
     try:
-        cfg = compose(corpus.manifest_1x, "bench", out, "none", args.shard_size, 1)
+        cfg = compose(corpus.manifest_1x, "bench", out, "none", args.shard_size, 1,
+                      args.override)
         warm = compose(_warmup_manifest(corpus.manifest_1x, out), "warmup", out, "none",
-                       args.shard_size, 1)
+                       args.shard_size, 1, args.override)
         _start_backend(cfg, out)
         run_split(warm, "warmup", out / "warmup")
         profiler = Profiler(interval=args.interval)

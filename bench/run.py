@@ -119,6 +119,8 @@ def main() -> None:
     parser.add_argument("--shard-size-none", type=int, default=100,
                         help="items per shard in-process (the config default)")
     parser.add_argument("--skip-lhotse", action="store_true")
+    parser.add_argument("--skip-storage", action="store_true",
+                        help="skip the feature storage / raw dump / tar export rows (8*)")
     parser.add_argument("--no-append", action="store_true", help="do not write results.md")
     args = parser.parse_args()
     load_start, start = os.getloadavg(), time.perf_counter()
@@ -128,7 +130,15 @@ def main() -> None:
     corpus = ensure_corpus()
     with tempfile.TemporaryDirectory(prefix="bench-", dir=REPO / "bench" / "cache") as tmp:
         found = {**timed_rounds(corpus, args, Path(tmp)), **once(corpus, args, Path(tmp))}
+        if not args.skip_storage:
+            from bench import storage
+
+            print("bench: storage (bench/storage.py)", file=sys.stderr)
+            found["storage"] = storage.measure(corpus, args.rounds, min(args.reps, 2),
+                                               Path(tmp))
     rows, notes = build_rows(corpus, found, args)
+    if "storage" in found:
+        rows += storage.build_rows(corpus, found["storage"])
     notes.append(f"bench wall time {time.perf_counter() - start:.0f} s")
     print_table(rows)
     text = render(rows, machine_info(load_start), notes)

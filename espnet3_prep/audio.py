@@ -10,6 +10,7 @@ reason ``unreadable_audio``. Transient I/O errors (EIO, ESTALE, EMFILE, ...: see
 from __future__ import annotations
 
 import errno
+import io
 import math
 import os
 from fractions import Fraction
@@ -65,7 +66,7 @@ def audio_info(path: str) -> tuple[int, int, int]:
 
 
 def load_audio(
-    path: str,
+    path: str | io.BytesIO,
     *,
     target_sr: int | None,
     resample: bool = True,
@@ -75,7 +76,8 @@ def load_audio(
     """Decode ``path`` to a 1-D float32 array in [-1, 1] (non-finite samples kept as is).
 
     Args:
-        path: Audio file readable by libsndfile (FLAC, WAV, OGG...).
+        path: Audio file readable by libsndfile (FLAC, WAV, OGG, MP3, NIST SPHERE...),
+            or its bytes in a ``BytesIO`` (audio embedded in a table).
         target_sr: Wanted sample rate, or ``None`` to keep the file's rate.
         resample: When ``False`` the file's rate is returned even if it differs from
             ``target_sr`` (the ``sample_rate`` cleaner step then drops the item).
@@ -100,20 +102,73 @@ def load_audio(
     return _clip_finite(wave), int(sr)
 
 
-def _read_frames(
-    path: str, channel: int | None, segment: tuple[float, float] | None
-) -> tuple[np.ndarray, int, str]:
-    """Decode the frames of ``segment`` (or all): (frames, channels) float32, rate, subtype."""
+def audio_length(
+    path: str,
+    *,
+    target_sr: int | None,
+    resample: bool = True,
+    channel: int | None = None,
+    segment: tuple[float, float] | None = None,
+) -> tuple[int, int]:
+    """``(len(wave), sr)`` of what :func:`load_audio` would return, from the header only.
+
+    The same checks as ``load_audio`` that the header allows (unreadable header, segment
+    outside the recording, channel out of range), without decoding: a file whose data is
+    truncated or corrupt behind a valid header is not noticed.
+
+    Raises:
+        AudioReadError: As ``load_audio`` (header-level problems only).
+    """
     try:
         with sf.SoundFile(str(path)) as handle:
             sr, frames, channels = handle.samplerate, handle.frames, handle.channels
+            start, stop = _segment_frames(path, segment, sr, frames)
+            _check_channel(path, channel, channels)
+    except AudioReadError:
+        raise
+    except _SF_ERRORS as exc:
+        _raise_if_transient(exc, str(path))
+        raise AudioReadError(f"cannot read audio header of {path}: {exc}") from exc
+    num = stop - start
+    if target_sr is not None and resample and sr != target_sr:
+        gcd = math.gcd(int(sr), int(target_sr))
+        return resampled_length(num, int(target_sr) // gcd, int(sr) // gcd), int(target_sr)
+    return num, int(sr)
+
+
+def resampled_length(num: int, up: int, down: int) -> int:
+    """Output length of ``resample_poly`` by ``up/down``: ``ceil(num * up / down)``."""
+    return -(-num * up // down)
+
+
+def speed_length(num: int, factor: float) -> int:
+    """``len(change_speed(wave, factor))`` for a wave of ``num`` samples."""
+    if factor == 1.0 or num == 0:
+        return num
+    ratio = Fraction(factor).limit_denominator(1000)
+    gcd = math.gcd(ratio.numerator, ratio.denominator)
+    return resampled_length(num, ratio.denominator // gcd, ratio.numerator // gcd)
+
+
+def _check_channel(path: str, channel: int | None, channels: int) -> None:
+    if channel is not None and not 0 <= channel < channels:
+        raise ChannelOutOfRange(
+            f"{path}: channel {channel} requested but the file has {channels} "
+            f"channel(s) (valid: 0..{channels - 1})"
+        )
+
+
+def _read_frames(
+    path: str | io.BytesIO, channel: int | None, segment: tuple[float, float] | None
+) -> tuple[np.ndarray, int, str]:
+    """Decode the frames of ``segment`` (or all): (frames, channels) float32, rate, subtype."""
+    try:
+        source = path if isinstance(path, io.BytesIO) else str(path)  # embedded bytes
+        with sf.SoundFile(source) as handle:
+            sr, frames, channels = handle.samplerate, handle.frames, handle.channels
             subtype = str(handle.subtype)
             start, stop = _segment_frames(path, segment, sr, frames)
-            if channel is not None and not 0 <= channel < channels:
-                raise ChannelOutOfRange(
-                    f"{path}: channel {channel} requested but the file has {channels} "
-                    f"channel(s) (valid: 0..{channels - 1})"
-                )
+            _check_channel(path, channel, channels)
             if start:
                 handle.seek(start)
             data = handle.read(stop - start, dtype="float32", always_2d=True)

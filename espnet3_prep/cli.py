@@ -10,6 +10,7 @@ from omegaconf import DictConfig
 import espnet3_prep.datasets  # noqa: F401 - registers the ${pkg_data:...} resolver
 from espnet3_prep.config import register_configs
 from espnet3_prep.prep import callbacks
+from espnet3_prep.prep.output_keys import register_resolvers
 from espnet3_prep.prep.sweep import job_config
 
 
@@ -20,6 +21,7 @@ def config_dir() -> str:
 
 
 register_configs()
+register_resolvers()
 
 
 @hydra.main(config_path=config_dir(), config_name="config", version_base="1.3")

@@ -31,6 +31,14 @@ class Action(Enum):
     check = "check"
     status = "status"
     collect = "collect"
+    relocate = "relocate"
+
+
+class PathsMode(Enum):
+    """How outputs write paths (see :mod:`espnet3_prep.writers.paths`)."""
+
+    absolute = "absolute"
+    relative = "relative"
 
 
 @dataclass
@@ -73,6 +81,14 @@ class ParallelConfig:
 
 
 @dataclass
+class RelocateConfig:
+    """``action=relocate``: an extra old -> new prefix for input paths (the corpus)."""
+
+    old: str | None = None
+    new: str | None = None
+
+
+@dataclass
 class PrepConfig:
     """The root config of ``espnet3-prep``."""
 
@@ -87,7 +103,10 @@ class PrepConfig:
                             metadata=out_folder(example="exp/my_corpus", optional=False))
     export: list[str] = field(default_factory=list)
     hf: dict[str, Any] = field(default_factory=lambda: {"embed_audio": False})
+    export_shard_size: int | None = None
     action: Action = Action.run
+    paths: PathsMode = PathsMode.absolute
+    relocate: RelocateConfig = field(default_factory=RelocateConfig)
     log_level: str = field(default="INFO", metadata=choice(*LOG_LEVELS, example="INFO"))
 
 

@@ -6,6 +6,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+# espeak-ng, sox, libsox-fmt-mp3: the synthetic corpora of tests/corpora
+bash tools/install_debs.sh || { echo "run_tests: cannot install the test corpora's Debian packages" >&2; exit 1; }
+
 export ESPNET3_PREP_SLURM=unavailable
 # A SLURM that was already healthy belongs to someone else (a developer's shell, another
 # checkout's test run): use it and leave it running. One this run starts is stopped at exit.

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 import uuid
@@ -23,6 +24,7 @@ from collections import Counter
 from typing import Any
 
 from espnet3_prep.backends.base import Backend, EnvSource, ResultFn
+from espnet3_prep.backends.bundles import bundle
 from espnet3_prep.backends.dask_cluster import build_cluster
 from espnet3_prep.backends.jobqueue import (
     SubmissionErrors,
@@ -86,8 +88,9 @@ def _as_worker_plugin(setup_fn: Any) -> Any:
     return _Plugin(setup_fn)
 
 
-def run_on_worker(task: ShardTask, plugin_name: str, topic: str) -> ShardResult:
-    """Task body: fetch this worker's env and run the shard, reporting progress."""
+def run_on_worker(tasks: list[ShardTask], plugin_name: str, topic: str
+                  ) -> list[ShardResult]:
+    """Task body: fetch this worker's env and run the shards, reporting progress."""
     from distributed import get_worker
 
     worker = get_worker()
@@ -97,7 +100,7 @@ def run_on_worker(task: ShardTask, plugin_name: str, topic: str) -> ShardResult:
     env = plugin.get_env()
     reporter = _EventReporter(worker, topic)
     try:
-        return run_shard(task, env, reporter)
+        return [run_shard(task, env, reporter) for task in tasks]
     finally:
         reporter.flush()
 
@@ -200,11 +203,14 @@ class DaskBackend(Backend):
         plugin_name = self._ensure_plugin(env)
         topic = f"espnet3-prep-progress-{uuid.uuid4().hex[:8]}"
         client.subscribe_topic(topic, lambda event: _replay(event, on_item))
-        # Dask runs higher priorities first: keep the order the runner chose (longest first)
-        futures = [client.submit(run_on_worker, task, plugin_name, topic, pure=False,
-                                 priority=len(tasks) - rank,
-                                 key=f"shard-{task.shard.id:05d}-{uuid.uuid4().hex[:6]}")
-                   for rank, task in enumerate(tasks)]
+        # one Dask task per bundle of shards; higher priorities run first: keep the
+        # order the runner chose (longest first)
+        bundles = bundle(tasks, self.n_workers)
+        futures = [client.submit(run_on_worker, group, plugin_name, topic, pure=False,
+                                 priority=len(bundles) - rank,
+                                 key=f"shards-{group[0].shard.id:05d}-x{len(group)}-"
+                                     f"{uuid.uuid4().hex[:6]}")
+                   for rank, group in enumerate(bundles)]
         try:
             self._gather(futures, on_result)
         finally:
@@ -225,29 +231,40 @@ class DaskBackend(Backend):
         return name
 
     def _gather(self, futures: list[Any], on_result: ResultFn) -> None:
-        """Report shards as they finish (one fetch per wake-up); error if workers vanish."""
-        from distributed import wait
+        """Report bundles as they finish; error if every worker vanishes.
 
-        pending = set(futures)
+        Finished futures arrive through ``add_done_callback`` (a queue), so each wake-up
+        costs O(finished), not O(pending): ``distributed.wait`` over thousands of pending
+        futures per completion kept the driver's event loop busy for seconds at a time.
+        A reported future is released at once (its result leaves the worker's memory).
+        """
+        done_queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        for future in futures:
+            future.add_done_callback(done_queue.put)
+        remaining = len(futures)
         no_worker_since: float | None = None
         limit = float(self.config.get("worker_timeout_s", 120))
         next_check = time.monotonic() + LIVENESS_S
-        while pending:
-            done, pending = _wait_some(wait, pending)
+        while remaining:
+            done = _drain(done_queue)
             if done:
+                remaining -= len(done)
                 self._report(done, on_result)
             if no_worker_since is not None or time.monotonic() >= next_check:
                 no_worker_since = self._watch_workers(no_worker_since, limit)
                 next_check = time.monotonic() + LIVENESS_S
 
-    def _report(self, done: set[Any], on_result: ResultFn) -> None:
-        """Fetch the finished shards in one round trip; a failed shard raises its error."""
+    def _report(self, done: list[Any], on_result: ResultFn) -> None:
+        """Fetch the finished bundles in one round trip; a failed one raises its error."""
         ordered = sorted(done, key=lambda f: f.key)
         finished = [f for f in ordered if f.status == "finished"]
         fetched = dict(zip([f.key for f in finished], self.client.gather(finished),
                            strict=True)) if finished else {}
         for future in ordered:
-            on_result(fetched[future.key] if future.key in fetched else future.result())
+            results = fetched[future.key] if future.key in fetched else future.result()
+            future.release()
+            for result in results:
+                on_result(result)
 
     def _watch_workers(self, since: float | None, limit: float) -> float | None:
         """``None`` while a worker is connected, else when they were first seen gone."""
@@ -291,12 +308,17 @@ def _mark_unsubmitted_jobs_failed(cluster: Any) -> None:
             job.status = Status.failed
 
 
-def _wait_some(wait: Any, pending: set[Any]) -> tuple[set[Any], set[Any]]:
+def _drain(done_queue: queue.SimpleQueue[Any]) -> list[Any]:
+    """Futures finished so far: wait up to ``POLL_S`` for the first, then take the rest."""
     try:
-        done, rest = wait(list(pending), timeout=POLL_S, return_when="FIRST_COMPLETED")
-    except TimeoutError:
-        return set(), pending
-    return set(done), set(rest)
+        done = [done_queue.get(timeout=POLL_S)]
+    except queue.Empty:
+        return []
+    while True:
+        try:
+            done.append(done_queue.get_nowait())
+        except queue.Empty:
+            return done
 
 
 def _replay(event: Any, on_item: ProgressFn) -> None:

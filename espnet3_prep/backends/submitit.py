@@ -1,8 +1,10 @@
 """submitit backend: shards as SLURM job arrays (``submitit_slurm``) or local jobs
 (``submitit_local``).
 
-- shards are grouped ``shards_per_job`` at a time into jobs; on SLURM every job of a wave
-  goes into one job array with at most ``n_workers`` tasks running at once
+- shards are grouped into jobs: ``shards_per_job`` at a time, or (``null``, the default)
+  into about 16 jobs per worker of about equal cost (:func:`~.bundles.bundle`, over the
+  costliest-first order), since a job start costs more than a small shard; on SLURM
+  every job of a wave goes into one job array with at most ``n_workers`` tasks running at once
   (``slurm_array_parallelism``); locally at most ``n_workers`` jobs run at once;
 - each job builds the provider's env once (``EnvSource.make_setup_fn()``), then runs its
   shards with :func:`~espnet3_prep.execution.shard.run_shard`;
@@ -31,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from espnet3_prep.backends.base import Backend, EnvSource, ResultFn
+from espnet3_prep.backends.bundles import TASKS_PER_WORKER, bundle
 from espnet3_prep.backends.defaults import DEFAULT_RUN_NAME, SUBMITIT_PARAMETERS
 from espnet3_prep.errors import BackendError, ConfigError, Terminated, raise_terminated
 from espnet3_prep.execution.file_progress import FileProgress, ProgressFiles
@@ -101,7 +104,9 @@ class SubmititBackend(Backend):
         self.cluster = "slurm" if self.name == "submitit_slurm" else "local"
         options = dict(config.get("options") or {})
         self.folder = Path(options.pop("folder", None) or DEFAULT_FOLDER).absolute()
-        self.shards_per_job = int(options.pop("shards_per_job", None) or 1)
+        per_job = options.pop("shards_per_job", None)
+        self.shards_per_job = None if per_job is None else int(per_job)
+        """Shards per job; None: bundled by cost (about 16 jobs per worker)."""
         retries = options.pop("job_retries", None)
         self.job_retries = DEFAULT_JOB_RETRIES if retries is None else int(retries)
         self.worker_timeout_s = float(config.get("worker_timeout_s", 120))
@@ -151,7 +156,9 @@ class SubmititBackend(Backend):
 
     def describe(self) -> str:
         """How jobs are cut and, for SLURM, the sbatch script submitit would submit."""
-        head = (f"backend: {self.name}, {self.shards_per_job} shard(s) per job, at most "
+        per_job = (f"{self.shards_per_job} shard(s) per job" if self.shards_per_job else
+                   f"shards bundled into <= {TASKS_PER_WORKER * self.n_workers} jobs")
+        head = (f"backend: {self.name}, {per_job}, at most "
                 f"{self.n_workers} jobs at once, up to {self.job_retries} resubmission(s) of "
                 f"shards whose job died; logs in {self.folder}")
         if self.cluster == "local":
@@ -175,7 +182,9 @@ class SubmititBackend(Backend):
         executor = self.executor()
         setup_fn = env.make_setup_fn()
         size = self.shards_per_job
-        queue = deque(_Chunk(tasks[i:i + size]) for i in range(0, len(tasks), size))
+        groups = (bundle(tasks, self.n_workers) if size is None else
+                  [tasks[i:i + size] for i in range(0, len(tasks), size)])
+        queue = deque(_Chunk(group) for group in groups)
         self._last_activity = time.monotonic()
         progress = ProgressFiles(self.folder / "progress" / uuid.uuid4().hex[:8])
         progress.directory.mkdir(parents=True, exist_ok=True)

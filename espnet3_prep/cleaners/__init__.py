@@ -16,9 +16,11 @@ from espnet3_prep.cleaners.audio_checks import (
     NanInf,
     SampleRate,
     Silence,
+    TextRate,
     ZeroLength,
 )
 from espnet3_prep.cleaners.base import (
+    AUDIO_TOO_SHORT_FOR_TEXT,
     CHAR_NOT_IN_WHITELIST,
     CLIPPING,
     DROP_REASONS,
@@ -37,6 +39,7 @@ from espnet3_prep.cleaners.base import (
     ZERO_LENGTH_AUDIO,
     AudioStep,
     Cleaner,
+    LengthStep,
     Step,
     TextStep,
     make_step,
@@ -47,18 +50,19 @@ from espnet3_prep.cleaners.text import CharWhitelist, EmptyText, NonUtf8, Normal
 from espnet3_prep.errors import ConfigError
 
 __all__ = [
-    "CHAR_NOT_IN_WHITELIST", "CLIPPING", "DROP_REASONS", "DUPLICATE_UTT_ID",
+    "AUDIO_TOO_SHORT_FOR_TEXT", "CHAR_NOT_IN_WHITELIST", "CLIPPING", "DROP_REASONS",
+    "DUPLICATE_UTT_ID",
     "EMPTY_TRANSCRIPT", "INVALID_UTT_ID", "MISSING_AUDIO", "MISSING_TRANSCRIPT",
     "NAN_OR_INF_SAMPLES", "NEAR_SILENCE", "NON_UTF8_TRANSCRIPT", "STEPS", "TOO_LONG",
     "TOO_SHORT", "UNREADABLE_AUDIO", "WRONG_SAMPLE_RATE", "ZERO_LENGTH_AUDIO", "AudioStep",
-    "Cleaner", "Step", "TextStep", "build_cleaner",
+    "Cleaner", "LengthStep", "Step", "TextStep", "build_cleaner",
 ]
 
 STEPS: dict[str, type[Step]] = {
     cls.NAME: cls
     for cls in (
         Presence, ValidId, DuplicateId, NonUtf8, NormalizeText, EmptyText, CharWhitelist,
-        ZeroLength, NanInf, SampleRate, Duration, Clipping, Silence,
+        ZeroLength, NanInf, SampleRate, Duration, Clipping, Silence, TextRate,
     )
 }
 """Registry: step name -> step class."""

@@ -1,5 +1,8 @@
 """Audio-stage steps: ``zero_length``, ``nan_inf``, ``sample_rate``, ``duration``,
-``clipping``, ``silence``. ``wave`` is the 1-D float32 array from ``load_audio``."""
+``clipping``, ``silence``. ``wave`` is the 1-D float32 array from ``load_audio``.
+
+``zero_length``, ``sample_rate`` and ``duration`` are :class:`LengthStep` s: they need the
+number of samples and the rate only, which the audio header gives without decoding."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from espnet3_prep.cleaners.base import (
+    AUDIO_TOO_SHORT_FOR_TEXT,
     CLIPPING,
     NAN_OR_INF_SAMPLES,
     NEAR_SILENCE,
@@ -20,6 +24,7 @@ from espnet3_prep.cleaners.base import (
     ZERO_LENGTH_AUDIO,
     AudioResult,
     AudioStep,
+    LengthStep,
     OptionError,
 )
 
@@ -27,15 +32,16 @@ OK: AudioResult = (None, None)
 
 
 @dataclass(kw_only=True)
-class ZeroLength(AudioStep):
+class ZeroLength(LengthStep):
     """No samples at all -> ``zero_length_audio``."""
 
     NAME = "zero_length"
     REASONS = (ZERO_LENGTH_AUDIO,)
 
-    def check(self, sample: Mapping[str, Any], wave: np.ndarray, sr: int) -> AudioResult:
+    def check_length(self, sample: Mapping[str, Any], num_samples: int, sr: int
+                     ) -> AudioResult:
         """Drop empty waveforms."""
-        return (ZERO_LENGTH_AUDIO, "audio has 0 samples") if wave.size == 0 else OK
+        return (ZERO_LENGTH_AUDIO, "audio has 0 samples") if num_samples == 0 else OK
 
 
 @dataclass(kw_only=True)
@@ -54,7 +60,7 @@ class NanInf(AudioStep):
 
 
 @dataclass(kw_only=True)
-class SampleRate(AudioStep):
+class SampleRate(LengthStep):
     """Sample rate different from ``expected`` -> ``wrong_sample_rate`` (meant for runs
     with resampling disabled)."""
 
@@ -67,7 +73,8 @@ class SampleRate(AudioStep):
         if self.expected <= 0:
             raise OptionError("expected", f"must be a positive rate in Hz, got {self.expected}")
 
-    def check(self, sample: Mapping[str, Any], wave: np.ndarray, sr: int) -> AudioResult:
+    def check_length(self, sample: Mapping[str, Any], num_samples: int, sr: int
+                     ) -> AudioResult:
         """Drop audio at another rate."""
         if int(sr) != self.expected:
             return WRONG_SAMPLE_RATE, f"sample rate {sr} Hz, expected {self.expected} Hz"
@@ -75,7 +82,7 @@ class SampleRate(AudioStep):
 
 
 @dataclass(kw_only=True)
-class Duration(AudioStep):
+class Duration(LengthStep):
     """Shorter than ``min_s`` -> ``too_short``; longer than ``max_s`` -> ``too_long``."""
 
     NAME = "duration"
@@ -91,9 +98,10 @@ class Duration(AudioStep):
             raise OptionError("max_s", f"must be greater than {{step}}.min_s={self.min_s}, "
                                        f"got {self.max_s}")
 
-    def check(self, sample: Mapping[str, Any], wave: np.ndarray, sr: int) -> AudioResult:
+    def check_length(self, sample: Mapping[str, Any], num_samples: int, sr: int
+                     ) -> AudioResult:
         """Drop audio outside ``[min_s, max_s]``."""
-        seconds = wave.shape[0] / sr if sr else 0.0
+        seconds = num_samples / sr if sr else 0.0
         if self.min_s is not None and seconds < self.min_s:
             return TOO_SHORT, f"duration {seconds:.3f} s < min_s {self.min_s} s"
         if self.max_s is not None and seconds > self.max_s:
@@ -155,6 +163,34 @@ class Silence(AudioStep):
         level = 20.0 * math.log10(rms) if rms > 0 else -math.inf
         if level < self.min_rms_db:
             return NEAR_SILENCE, f"RMS level {level:.1f} dBFS < min_rms_db {self.min_rms_db}"
+        return OK
+
+
+@dataclass(kw_only=True)
+class TextRate(LengthStep):
+    """More than ``max_chars_per_s`` transcript characters (spaces not counted) per second
+    of audio -> ``audio_too_short_for_text``: a truncated clip or a misaligned line
+    (normal speech is ~10-18 characters/s in English, ~4-7 in Mandarin)."""
+
+    NAME = "text_rate"
+    REASONS = (AUDIO_TOO_SHORT_FOR_TEXT,)
+
+    max_chars_per_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.max_chars_per_s) and self.max_chars_per_s > 0):
+            raise OptionError("max_chars_per_s", f"must be a positive number, got "
+                                                 f"{self.max_chars_per_s}")
+
+    def check_length(self, sample: Mapping[str, Any], num_samples: int, sr: int
+                     ) -> AudioResult:
+        """Drop audio too short to hold its transcript."""
+        chars = sum(1 for c in str(sample.get("text") or "") if not c.isspace())
+        seconds = num_samples / sr if sr else 0.0
+        if chars and chars > self.max_chars_per_s * seconds:
+            return AUDIO_TOO_SHORT_FOR_TEXT, (
+                f"{chars} characters in {seconds:.3f} s of audio (> max_chars_per_s "
+                f"{self.max_chars_per_s}): truncated audio or a transcript of another clip")
         return OK
 
 

@@ -21,7 +21,6 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from espnet3_prep.errors import ConfigError
 
-MALFORMED_LINE = "malformed_line"
 MISSING_TRANSCRIPT = "missing_transcript"
 MISSING_AUDIO = "missing_audio"
 INVALID_UTT_ID = "invalid_utt_id"
@@ -37,15 +36,15 @@ TOO_SHORT = "too_short"
 TOO_LONG = "too_long"
 CLIPPING = "clipping"
 NEAR_SILENCE = "near_silence"
+AUDIO_TOO_SHORT_FOR_TEXT = "audio_too_short_for_text"
 
 DROP_REASONS: tuple[str, ...] = (
-    MALFORMED_LINE, MISSING_TRANSCRIPT, MISSING_AUDIO, INVALID_UTT_ID, DUPLICATE_UTT_ID,
-    NON_UTF8_TRANSCRIPT, EMPTY_TRANSCRIPT, CHAR_NOT_IN_WHITELIST, UNREADABLE_AUDIO,
-    ZERO_LENGTH_AUDIO, NAN_OR_INF_SAMPLES, WRONG_SAMPLE_RATE, TOO_SHORT, TOO_LONG, CLIPPING,
-    NEAR_SILENCE,
+    MISSING_TRANSCRIPT, MISSING_AUDIO, INVALID_UTT_ID, DUPLICATE_UTT_ID, NON_UTF8_TRANSCRIPT,
+    EMPTY_TRANSCRIPT, CHAR_NOT_IN_WHITELIST, UNREADABLE_AUDIO, ZERO_LENGTH_AUDIO,
+    NAN_OR_INF_SAMPLES, WRONG_SAMPLE_RATE, TOO_SHORT, TOO_LONG, CLIPPING, NEAR_SILENCE,
+    AUDIO_TOO_SHORT_FOR_TEXT,
 )
-"""Every drop reason, in pipeline order (``malformed_line`` and ``unreadable_audio`` are
-recorded by the runner)."""
+"""Every drop reason, in pipeline order (``unreadable_audio`` is recorded by the runner)."""
 
 TextResult = tuple[dict | None, str | None, str | None]
 AudioResult = tuple[str | None, str | None]
@@ -85,13 +84,36 @@ class TextStep(Step):
 
 @dataclass(kw_only=True)
 class AudioStep(Step):
-    """A check on the decoded waveform."""
+    """A check on the decoded waveform.
+
+    A step that only looks at the number of samples and the rate sets
+    ``NEEDS_SAMPLES = False`` and implements :meth:`check_length`; when no enabled step
+    (and no feature extractor) needs the samples, the runner reads only the audio
+    headers and calls ``check_length`` instead of ``check``.
+    """
 
     STAGE: ClassVar[Literal["text", "audio"]] = "audio"
+    NEEDS_SAMPLES: ClassVar[bool] = True
 
     def check(self, sample: Mapping[str, Any], wave: np.ndarray, sr: int) -> AudioResult:
         """``(None, None)`` to keep, else ``(reason, detail)``."""
         raise NotImplementedError
+
+    def check_length(self, sample: Mapping[str, Any], num_samples: int, sr: int
+                     ) -> AudioResult:
+        """Same as :meth:`check` from the length alone (steps with ``NEEDS_SAMPLES = False``)."""
+        raise NotImplementedError(f"step {self.NAME!r} needs the samples")
+
+
+@dataclass(kw_only=True)
+class LengthStep(AudioStep):
+    """An audio step that needs only the number of samples and the rate (not the samples)."""
+
+    NEEDS_SAMPLES: ClassVar[bool] = False
+
+    def check(self, sample: Mapping[str, Any], wave: np.ndarray, sr: int) -> AudioResult:
+        """:meth:`check_length` on the waveform's length."""
+        return self.check_length(sample, int(wave.shape[0]), sr)
 
 
 class Cleaner:
@@ -106,6 +128,11 @@ class Cleaner:
     def needs_audio(self) -> bool:
         """Whether any audio-stage step is enabled."""
         return bool(self.audio_steps)
+
+    @property
+    def sample_steps(self) -> list[str]:
+        """Names of the enabled steps that read the samples (not just their count)."""
+        return [step.NAME for step in self.audio_steps if step.NEEDS_SAMPLES]
 
     def check_text(self, sample: Mapping[str, Any]) -> TextResult:
         """Metadata stage: ``(new_sample, None, None)`` to keep, ``(None, reason, detail)``.
@@ -124,6 +151,15 @@ class Cleaner:
         """Waveform stage: ``(None, None)`` to keep, else ``(reason, detail)``."""
         for step in self.audio_steps:
             reason, detail = step.check(sample, wave, sr)
+            if reason is not None:
+                return reason, detail
+        return None, None
+
+    def check_length(self, sample: Mapping[str, Any], num_samples: int, sr: int
+                     ) -> AudioResult:
+        """Waveform stage from the header alone (only when :attr:`sample_steps` is empty)."""
+        for step in self.audio_steps:
+            reason, detail = step.check_length(sample, num_samples, sr)
             if reason is not None:
                 return reason, detail
         return None, None

@@ -5,6 +5,8 @@ Kaldi does). Utterance keys must be unique across sources; ``wav.scp`` (with seg
 ``spk2gender`` entries may repeat only with the same value. The output is sorted in
 C-locale order, ``spk2utt`` is rebuilt from ``utt2spk``, ``feats_stats.npz`` is summed, and
 the result is validated with :func:`~espnet3_prep.datadir.validate.validate_data_dir`.
+Relative paths in ``wav.scp``/``feats.scp`` (``paths=relative``) are rewritten relative to
+the output dir, so the combined dir reads the same files.
 Combining one source copies it (how ``exp/<split>`` becomes ``data/<set>``).
 """
 
@@ -24,6 +26,7 @@ from espnet3_prep.datadir.validate import (
     validate_data_dir,
 )
 from espnet3_prep.storage.files import atomic_open
+from espnet3_prep.writers.paths import reanchor_scp_value
 
 log = logging.getLogger(__name__)
 COMBINED_FILES = ("wav.scp", "text", "utt2spk", "utt2dur", "utt2num_frames", "feats.scp",
@@ -32,11 +35,14 @@ SHARED_KEY_FILES = ("wav.scp", "spk2gender")  # keys may repeat across sources (
 STATS = "feats_stats.npz"
 
 
-def _merge_file(name: str, sources: Sequence[Path], shared: bool) -> list[tuple[str, str]]:
-    """All lines of ``name`` from every source, sorted; ConfigError-style on clashes."""
+def _merge_file(name: str, sources: Sequence[Path], shared: bool,
+                out: Path) -> list[tuple[str, str]]:
+    """All lines of ``name`` from every source, sorted; ConfigError-style on clashes.
+    Relative paths (``paths=relative``) are re-anchored at ``out``."""
     merged: dict[str, tuple[str, Path]] = {}
     for source in sources:
-        for key, value in read_keyed(source / name):
+        for key, raw in read_keyed(source / name):
+            value = reanchor_scp_value(raw, name, source, out)
             if key in merged:
                 old_value, old_source = merged[key]
                 if not shared or old_value != value:
@@ -93,7 +99,7 @@ def combine_data_dirs(out: Path, sources: Sequence[Path]) -> list[str]:
         if len(present) < len(sources):
             log.warning("combine: %s is missing in some sources; left out of %s", name, out)
             continue
-        pairs = _merge_file(name, sources, shared=name in SHARED_KEY_FILES)
+        pairs = _merge_file(name, sources, shared=name in SHARED_KEY_FILES, out=out)
         _write_keyed(out / name, pairs)
         if name == "utt2spk":
             _write_spk2utt(out / "spk2utt", pairs)

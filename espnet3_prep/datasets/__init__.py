@@ -1,7 +1,8 @@
 """Corpus readers: ``build_dataset(cfg, split)``, ``list_splits(cfg)``, ``check_dataset_config``.
 
-Adding a corpus type = one module defining a :class:`CorpusType` subclass, one YAML under
-``conf/dataset/`` and one line in :data:`DATASET_TYPES`.
+Adding a corpus type = one module defining a :class:`CorpusType` subclass (usually a
+:class:`~espnet3_prep.datasets.corpus.SplitCorpus`: ``root`` + ``splits``), one YAML under
+``conf/dataset/`` and one line in :data:`DATASET_TYPES` (docs/corpora.md walks through it).
 
 Importing this package registers the OmegaConf resolver ``pkg_data``:
 ``${pkg_data:mini_librispeech/LibriSpeech}`` resolves to the absolute path of
@@ -17,12 +18,18 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from espnet3_prep.datasets.aishell import Aishell
 from espnet3_prep.datasets.base import ISSUES, CorpusType, Dataset, Record, gc_paused
+from espnet3_prep.datasets.commonvoice import CommonVoice
+from espnet3_prep.datasets.hf import HFDataset
 from espnet3_prep.datasets.kaldi_dir import KaldiDir
 from espnet3_prep.datasets.librispeech import LibriSpeech
+from espnet3_prep.datasets.ljspeech import LJSpeech
 from espnet3_prep.datasets.manifest import Manifest
+from espnet3_prep.datasets.mls import MLS
 from espnet3_prep.datasets.options import check_common
 from espnet3_prep.datasets.speed import SpeedPerturbed, check_factors
+from espnet3_prep.datasets.tedlium import Tedlium
 from espnet3_prep.errors import ConfigError
 
 __all__ = [
@@ -42,6 +49,12 @@ DATASET_TYPES: dict[str, CorpusType] = {
     "librispeech": LibriSpeech(),
     "manifest": Manifest(),
     "kaldi": KaldiDir(),
+    "commonvoice": CommonVoice(),
+    "tedlium": Tedlium(),
+    "aishell": Aishell(),
+    "ljspeech": LJSpeech(),
+    "mls": MLS(),
+    "hf": HFDataset(),
 }
 """Registry: ``dataset.type`` -> corpus type."""
 
@@ -121,7 +134,9 @@ def _to_plain(cfg: Mapping[str, Any]) -> dict[str, Any]:
         missing = OmegaConf.is_missing(cfg, key) if isinstance(cfg, DictConfig) else (
             cfg[key] == "???")
         if missing:
-            hint = "/path/to/LibriSpeech" if key == "root" else "..."
+            kind = DATASET_TYPES.get(str(cfg.get("type")))
+            hint = f"/path/to/{getattr(kind, 'root_hint', 'LibriSpeech')}" if key == "root" \
+                else "..."
             raise ConfigError(f"dataset.{key}: mandatory value is not set — set "
                               f"dataset.{key}={hint}")
     if isinstance(cfg, DictConfig):

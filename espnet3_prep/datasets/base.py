@@ -4,7 +4,8 @@ A :class:`Dataset` is a ``Sequence[dict]`` sorted by ``utt_id`` (Python ``str`` 
 the C locale). It stores its items column-wise (no audio in memory) so it stays small
 and cheap to pickle. Each item dict has the keys
 
-``utt_id, speaker, text, audio, [gender], [segment, recording], [channel], issues, source``
+``utt_id, speaker, text, audio, [gender], [segment, recording], [channel], [drop],
+[embedded], issues, source``
 
 where ``text``/``audio`` are ``None`` for orphans (audio without transcript, transcript
 without audio), ``issues`` lists dataset-level problems found while scanning (see the
@@ -18,6 +19,7 @@ import contextlib
 import gc
 import hashlib
 import os
+import re
 from array import array
 from collections import Counter
 from collections.abc import Generator, Iterable, Mapping, Sequence
@@ -33,7 +35,6 @@ ISSUE_INVALID_ID = "invalid_utt_id"
 ISSUE_FOLDER_MISMATCH = "utt_id_folder_mismatch"
 ISSUE_AUDIO_NOT_FOUND = "audio_not_found"
 ISSUE_TRANSCRIPT_UNREADABLE = "transcript_unreadable"
-ISSUE_MALFORMED = "malformed_line"
 ISSUES = (
     ISSUE_DUPLICATE,
     ISSUE_NON_UTF8,
@@ -41,9 +42,13 @@ ISSUES = (
     ISSUE_FOLDER_MISMATCH,
     ISSUE_AUDIO_NOT_FOUND,
     ISSUE_TRANSCRIPT_UNREADABLE,
-    ISSUE_MALFORMED,
 )
 """Every issue a dataset may attach to an item."""
+
+IGNORED_SEGMENT = "ignored_segment"
+MALFORMED_LINE = "malformed_line"
+DATASET_DROP_REASONS = (IGNORED_SEGMENT, MALFORMED_LINE)
+"""Drop reasons a corpus reader gives through ``Record.drop`` (never a cleaner's)."""
 
 
 @dataclass(slots=True)
@@ -60,11 +65,15 @@ class Record:
     recording: str | None = None
     """The recording a segment is cut from (its wav.scp id)."""
     channel: int | None = None
+    drop: tuple[str, str] | None = None
+    """``(reason, detail)``: the corpus itself says this entry is not an utterance (e.g. a
+    TED-LIUM ``ignore_time_segment_in_scoring`` line); the runner drops it with that reason,
+    whatever the cleaner (see :data:`DATASET_DROP_REASONS`)."""
+    embedded: tuple[str, str, int] | None = None
+    """``(table file, column, row)`` of audio stored as bytes inside a table (``dataset=hf``)."""
     issues: list[str] = field(default_factory=list)
     line: int = 0
     """1-based line in ``source`` (0 when the source is not a line-oriented file)."""
-    problem: str | None = None
-    """Why the input line is malformed (the item is dropped as ``malformed_line``)."""
 
 
 def relative_path(path: str, folder: str) -> str:
@@ -116,6 +125,18 @@ def gc_paused() -> Generator[None, None, None]:
 def strip_bom(data: bytes) -> bytes:
     """``data`` without a leading UTF-8 byte-order mark (editors on Windows add one)."""
     return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+
+
+def malformed_record(path: str, lineno: int, problem: str) -> Record:
+    """An input line that could not be parsed: an item dropped as ``malformed_line``.
+
+    Its ``utt_id`` is ``<file name>:<line>`` made safe as a Kaldi key (so it is reported,
+    not refused as an invalid id); ``problem`` says what is wrong.
+    """
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", os.path.basename(path)).replace("..", "_")
+    utt_id = f"{name.lstrip('.-') or 'line'}:{lineno}"
+    return Record(utt_id, source=path, line=lineno,
+                  drop=(MALFORMED_LINE, f"{problem} — fix or remove the line"))
 
 
 def decode_line(raw: bytes) -> tuple[str, bool]:
@@ -239,8 +260,10 @@ def _extra_fields(rec: Record) -> dict[str, Any]:
             extra["recording"] = rec.recording
     if rec.channel is not None:
         extra["channel"] = int(rec.channel)
-    if rec.problem is not None:
-        extra["problem"] = rec.problem
+    if rec.drop is not None:
+        extra["drop"] = [str(rec.drop[0]), str(rec.drop[1])]
+    if rec.embedded is not None:
+        extra["embedded"] = [str(rec.embedded[0]), str(rec.embedded[1]), int(rec.embedded[2])]
     return extra
 
 

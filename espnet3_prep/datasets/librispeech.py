@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -143,7 +142,7 @@ def _scan_chapter(
             elif name.endswith(".trans.txt") and entry.is_file():
                 transcripts.append(entry)
     records: list[Record] = []
-    pattern = re.compile(rf"{re.escape(speaker)}-{re.escape(chapter.name)}-\d+\Z")
+    prefix = f"{speaker}-{chapter.name}-"  # ids are <speaker>-<chapter>-<digits>
     unreadable = False
     for entry in sorted(transcripts, key=lambda e: e.name):
         try:
@@ -159,7 +158,8 @@ def _scan_chapter(
             continue
         fingerprint.add_content(rel_dir + entry.name, data)
         for rec in parse_transcript(data, entry.path, speaker):
-            if not pattern.match(rec.utt_id):
+            number = rec.utt_id[len(prefix):]
+            if not (rec.utt_id.startswith(prefix) and number.isdecimal()):
                 rec.issues.append(ISSUE_FOLDER_MISMATCH)
             rec.audio = flacs.get(rec.utt_id)
             records.append(rec)

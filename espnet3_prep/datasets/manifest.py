@@ -12,10 +12,10 @@ Config (exactly one of ``path`` / ``paths``)::
 ``audio`` may be relative: it is resolved against the manifest's folder. ``audio`` or
 ``text`` missing/``null`` makes the line an orphan; an ``audio`` path that does not exist
 becomes ``audio=None`` with the issue ``audio_not_found``. A line that is not a JSON
-object, lacks ``utt_id`` or has a wrongly typed field becomes an item with the issue
-``malformed_line`` (dropped with that reason; its ``utt_id`` is ``<file name>:<line>`` and
-``problem`` says what is wrong), so one bad line never stops a run. Blank lines are
-skipped and a UTF-8 byte-order mark is ignored.
+object, lacks ``utt_id`` or has a wrongly typed field becomes an item dropped as
+``malformed_line`` (:func:`~espnet3_prep.datasets.base.malformed_record`: its ``utt_id`` is
+``<file name>:<line>``, the detail says what is wrong), so one bad line never stops a
+run. Blank lines are skipped and a UTF-8 byte-order mark is ignored.
 """
 
 from __future__ import annotations
@@ -27,13 +27,13 @@ from typing import Any
 
 from espnet3_prep.datasets.base import (
     ISSUE_AUDIO_NOT_FOUND,
-    ISSUE_MALFORMED,
     ISSUE_NON_UTF8,
     CorpusType,
     Dataset,
     Fingerprint,
     Record,
     decode_line,
+    malformed_record,
     relative_path,
     require_file,
     string_list,
@@ -90,9 +90,7 @@ class Manifest(CorpusType):
                 try:
                     records.append(_parse_line(raw, path, lineno, folder, fingerprint))
                 except ConfigError as exc:  # one bad line is dropped, not fatal
-                    records.append(Record(f"{os.path.basename(path)}:{lineno}", source=path,
-                                          line=lineno, issues=[ISSUE_MALFORMED],
-                                          problem=str(exc)))
+                    records.append(malformed_record(path, lineno, str(exc)))
         return Dataset(records, name=str(cfg.get("name") or self.type_name), root=folder,
                        split=split, fingerprint=fingerprint.hexdigest(),
                        total_bytes=fingerprint.total_bytes, type_name=self.type_name)

@@ -13,6 +13,7 @@ from .base import FeatureExtractor, FeatureOptions
 from .fbank import Fbank, FbankOptions
 from .mfcc import Mfcc, MfccOptions
 from .none import NoFeatures
+from .raw import RawAudio
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
@@ -26,6 +27,7 @@ __all__ = [
     "Mfcc",
     "MfccOptions",
     "NoFeatures",
+    "RawAudio",
     "build_feature",
 ]
 
@@ -34,6 +36,7 @@ FEATURES: dict[str, type[FeatureExtractor]] = {
     Fbank.name: Fbank,
     Mfcc.name: Mfcc,
     NoFeatures.name: NoFeatures,
+    RawAudio.name: RawAudio,
 }
 
 
@@ -57,6 +60,7 @@ def build_feature(cfg: Mapping[str, Any] | DictConfig | None) -> FeatureExtracto
     Args:
         cfg: mapping with key ``type`` (one of :data:`FEATURES`) and that type's options;
             ``None`` means no features (:class:`NoFeatures` with default options).
+            ``storage`` is ignored here (checked by ``writers.feature_storage``).
 
     Raises:
         ValueError: missing/unknown ``type``, unknown option (message names
@@ -65,6 +69,7 @@ def build_feature(cfg: Mapping[str, Any] | DictConfig | None) -> FeatureExtracto
     if cfg is None:
         return NoFeatures()
     options = _to_plain_dict(cfg)
+    options.pop("storage", None)  # how features are stored: writers.feature_storage
     kind = options.pop("type", None)
     if not isinstance(kind, str) or kind not in FEATURES:
         raise ValueError(f"feature.type must be one of {sorted(FEATURES)}, got {kind!r}")

@@ -83,6 +83,10 @@ def _dispatch(cfg: DictConfig, action: str) -> dict[str, Any] | None:
     if action == "check":  # single runs stop in the ValidateConfig callback; sweep jobs here
         validate_config(cfg)
         return None
+    if action == "relocate":
+        from espnet3_prep.prep.relocate import relocate_all
+
+        return relocate_all(cfg)
     if action == "plan":
         print_plan(cfg)
         return None

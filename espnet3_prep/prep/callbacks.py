@@ -30,18 +30,26 @@ def check_config(config: DictConfig) -> list[str]:
     Raises:
         ConfigError: the first problem, naming the key, the value, why and an example.
     """
-    from espnet3_prep.prep.validate import validate_config  # lazy: keeps --help light
+    # lazy: keeps --help light
+    from espnet3_prep.prep.validate import validate_config, validate_schema
 
     if "hydra" in config:  # a callback's config: Hydra's runtime values are not set yet
         config = config.copy()
         with open_dict(config):
             del config["hydra"]
     try:
+        if _action(config) == "relocate":  # the corpus may have moved: only the schema
+            validate_schema(config)
+            return []
         return validate_config(config)
     except OmegaConfBaseException as exc:  # e.g. an interpolation that does not resolve
         key = getattr(exc, "full_key", None) or "config"
         raise ConfigError(f"{key}: {getattr(exc, 'msg', exc)} — fix the value or quote "
                           "it if '${' is meant literally") from exc
+
+
+def _action(config: DictConfig) -> str:
+    return str(getattr(config.action, "value", config.action))
 
 
 class ValidateConfig(Callback):
@@ -60,7 +68,7 @@ class ValidateConfig(Callback):
         except ConfigError as exc:
             print(f"espnet3-prep: error: {exc}", file=sys.stderr)
             sys.exit(2)
-        if str(getattr(config.action, "value", config.action)) == "check":
+        if _action(config) == "check":
             print(f"espnet3-prep: config OK ({len(splits)} split(s): {', '.join(splits)}); "
                   "nothing was written")
             sys.exit(0)

@@ -16,10 +16,12 @@ from espnet3_prep.parallel import close_parallel, set_parallel
 from espnet3_prep.prep.collect import collect_split
 from espnet3_prep.prep.costs import AudioBytes
 from espnet3_prep.prep.tokenizer_step import run_tokenizer_step
-from espnet3_prep.prep.validate import check_channel, validate_config
+from espnet3_prep.prep.validate import check_channel, check_exports, validate_config
 from espnet3_prep.storage.lock import OutputLock
 from espnet3_prep.storage.shards import ShardStore
 from espnet3_prep.writers.exports import export_options
+from espnet3_prep.writers.paths import check_mode
+from espnet3_prep.writers.shard_exports import SHARD_EXPORTS
 
 log = logging.getLogger(__name__)
 OUTPUT_FORMAT = 2
@@ -78,6 +80,7 @@ def build_runner(cfg: DictConfig, split: str, split_dir: Path, **overrides: Any
     runner_cls = resolve_class(str(cfg.runner._target_))
     dataset = provider_cls.build_dataset(one)
     check_channel(one, dataset)
+    check_exports(one, dataset)
     provider = provider_cls(one, params={"output_dir": str(split_dir)})
     if hasattr(provider, "use_dataset"):  # the in-process env reuses it (no second parse)
         provider.use_dataset(dataset)
@@ -118,4 +121,17 @@ def plan_key(cfg: DictConfig, dataset: Any) -> dict[str, Any]:
         "provider": str(cfg.provider._target_),
         "runner": str(cfg.runner._target_),
         "batch_size": cfg.runner.get("batch_size"),
+        **shard_exports_key(cfg),
     }
+
+
+def shard_exports_key(cfg: DictConfig) -> dict[str, Any]:
+    """Tar exports are written inside the shards: a change must not reuse old shards
+    (absent when none is selected, so plans without them keep their hash)."""
+    names = [n for n in (cfg.get("export") or []) if n in SHARD_EXPORTS]
+    if not names:
+        return {}
+    key = {"formats": sorted(names), "export_shard_size": cfg.get("export_shard_size")}
+    if "webdataset" in names:  # its rows hold paths, written in the shards
+        key["paths"] = check_mode(cfg.get("paths"))
+    return {"shard_exports": key}

@@ -38,8 +38,12 @@ class PrepProvider(InferenceProvider):
     def build_extras(cfg: DictConfig) -> dict[str, Any]:
         """The cleaner and the audio-reading options."""
         dataset = _plain(cfg.dataset)
+        exports = _plain(cfg.get("export")) or []
         return {
             "cleaner": build_cleaner(_plain(cfg.get("cleaner"))),
             "audio_options": {"resample": bool(dataset.get("resample", True)),
-                              "channel": dataset.get("channel")},
+                              "channel": dataset.get("channel"),
+                              # export=[shar|webdataset]: the sink writes the audio too
+                              "keep_wave": any(name in ("shar", "webdataset")
+                                               for name in exports)},
         }

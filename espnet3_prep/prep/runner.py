@@ -7,18 +7,24 @@ same worker process; only small manifest rows are kept.
 
 from __future__ import annotations
 
+import io
 import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import soundfile
 
-from espnet3_prep.audio import change_speed, load_audio
+from espnet3_prep.audio import audio_length, change_speed, load_audio, speed_length
+from espnet3_prep.datasets.hf_tables import read_bytes
 from espnet3_prep.errors import AudioReadError, ChannelOutOfRange
 from espnet3_prep.execution.sinks import Dropped, ShardSink
 from espnet3_prep.ids import validate_id
 from espnet3_prep.runner.base_runner import BaseRunner
-from espnet3_prep.writers.ark import ArkWriter
+from espnet3_prep.writers.feature_storage import DEFAULT, check_storage, open_writer
+from espnet3_prep.writers.paths import check_mode
+from espnet3_prep.writers.raw_dump import RawDumpWriter
+from espnet3_prep.writers.shard_exports import SHARD_EXPORTS, ShardExports
 
 ARK_NAME = "feats.ark"
 
@@ -34,7 +40,15 @@ class PrepRunner(BaseRunner):
         checked = _check_metadata(sample, cleaner)
         if isinstance(checked, Dropped):
             return checked
-        audio = _read_audio(checked, getattr(model, "sample_rate", None), audio_options or {})
+        options = audio_options or {}
+        channel = checked.get("channel", options.get("channel"))
+        if not needs_samples(model, cleaner, options):
+            length = _read_length(checked, getattr(model, "sample_rate", None), options)
+            if isinstance(length, Dropped):
+                return length
+            dropped = _check_length(checked, cleaner, *length)
+            return dropped or _manifest_row(checked, None, length[0], length[1], model, channel)
+        audio = _read_audio(checked, getattr(model, "sample_rate", None), options)
         if isinstance(audio, Dropped):
             return audio
         wave, sr = audio
@@ -42,20 +56,54 @@ class PrepRunner(BaseRunner):
             reason, detail = cleaner.check_audio(checked, wave, sr)
             if reason:
                 return Dropped(checked["utt_id"], reason, detail or "", round(len(wave) / sr, 6))
-        channel = checked.get("channel", (audio_options or {}).get("channel"))
-        return _manifest_row(checked, wave, sr, model, channel)
+        row = _manifest_row(checked, wave, len(wave), sr, model, channel)
+        if options.get("keep_wave"):  # export=[shar|webdataset]: the sink writes it
+            row["wave"] = wave
+        return row
 
     @classmethod
     def open_sink(cls, directory: Path | None, options: dict[str, Any]) -> ShardSink:
         """Write features to the shard's ark and rows to its results.jsonl."""
         return PrepSink(directory, options)
 
+    def sink_defaults(self) -> dict[str, Any]:
+        """Tell every shard's sink how to store features (``feature.storage``), the raw
+        dump's format (``feature=raw``) and which tar parts to write (``export``)."""
+        config = getattr(self.provider, "config", None)
+        if config is None:  # a provider without a config: float32 ark, no tar parts
+            return {"storage": DEFAULT}
+        feature = _plain(config.get("feature")) or {}
+        options: dict[str, Any] = {"storage": check_storage(feature)}
+        if feature.get("type") == "raw":
+            options["raw_audio_format"] = str(feature.get("audio_format", "flac"))
+        exports = [n for n in (_plain(config.get("export")) or []) if n in SHARD_EXPORTS]
+        if exports:
+            options.update(exports=exports, export_shard_size=config.get("export_shard_size"),
+                           export_feature={k: feature.get(k) for k in ("type", "frame_shift")},
+                           paths=check_mode(config.get("paths")))
+        return options
+
+
+def _plain(node: Any) -> Any:
+    from omegaconf import DictConfig, OmegaConf
+
+    return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
+
+
+def needs_samples(model: Any, cleaner: Any, audio_options: dict[str, Any] | None = None) -> bool:
+    """Whether ``forward`` decodes the audio: features are computed, the audio is dumped
+    (``feature=raw``) or kept for tar exports, or an enabled cleaning step reads the
+    samples. Otherwise only the audio headers are read."""
+    if model is not None and getattr(model, "produces_features", True):
+        return True
+    if getattr(model, "dumps_audio", False) or (audio_options or {}).get("keep_wave"):
+        return True
+    return cleaner is not None and bool(cleaner.sample_steps)
+
 
 def _check_metadata(sample: dict[str, Any], cleaner: Any) -> dict[str, Any] | Dropped:
     """Id safety, duplicates and the cleaner's text stage (before any audio is read)."""
     utt_id = sample.get("utt_id")
-    if sample.get("problem"):  # an input line that could not be parsed
-        return Dropped(utt_id, "malformed_line", f"{sample['problem']} — fix or remove the line")
     unsafe = validate_id(str(utt_id)) if utt_id is not None else "missing utt_id"
     if unsafe:  # enforced even with cleaner=none: ids become file names and scp keys
         return Dropped(None if utt_id is None else repr(utt_id), "invalid_utt_id", unsafe)
@@ -66,6 +114,8 @@ def _check_metadata(sample: dict[str, Any], cleaner: Any) -> dict[str, Any] | Dr
     if "duplicate_utt_id" in sample.get("issues", ()):  # a scp key must be unique
         return Dropped(utt_id, "duplicate_utt_id", f"{utt_id} appears again in "
                        f"{sample.get('source', 'the inputs')}; the first one is kept")
+    if sample.get("drop"):  # the corpus says so (e.g. a TED-LIUM ignore segment)
+        return Dropped(utt_id, str(sample["drop"][0]), str(sample["drop"][1]))
     if cleaner is not None:
         sample, reason, detail = cleaner.check_text(sample)
         if reason:
@@ -82,35 +132,81 @@ def _read_audio(sample: dict[str, Any], target_sr: int | None, options: dict[str
     """Decode (resampled, downmixed, speed-perturbed) audio, or the reason it is dropped."""
     utt_id = sample["utt_id"]
     try:
-        wave, sr = load_audio(sample["audio"], target_sr=target_sr,
+        wave, sr = load_audio(_audio_source(sample), target_sr=target_sr,
                               resample=options.get("resample", True),
                               channel=sample.get("channel", options.get("channel")),
                               segment=sample.get("segment"))
-    except ChannelOutOfRange as exc:
-        return Dropped(utt_id, "unreadable_audio", f"{exc} — pick a channel the file has "
-                       "(the item's 'channel' field or dataset.channel), or null to average "
-                       "all channels")
     except AudioReadError as exc:
-        return Dropped(utt_id, "unreadable_audio",
-                       f"{exc} — re-download or remove this file, or exclude the utterance")
+        return _unreadable(utt_id, exc)
     if target_sr and sr != target_sr:  # only when dataset.resample=false
-        return Dropped(utt_id, "wrong_sample_rate", f"{sample['audio']} is {sr} Hz, features "
-                       f"need {target_sr} Hz; set dataset.resample=true", round(len(wave) / sr, 6))
+        return _wrong_rate(sample, sr, target_sr, len(wave))
     if sample.get("speed"):
         wave = change_speed(wave, float(sample["speed"]))
     return wave, sr
 
 
-def _manifest_row(sample: dict[str, Any], wave: np.ndarray, sr: int, model: Any,
-                  channel: int | None = None) -> dict[str, Any]:
+def _audio_source(sample: dict[str, Any]) -> Any:
+    """The audio path, or for audio embedded in a table (``dataset=hf``) its bytes, kept
+    on the sample for the sink to write into the shard."""
+    if not sample.get("embedded"):
+        return sample["audio"]
+    table, column, row = sample["embedded"]
+    sample["audio_bytes"] = read_bytes(str(table), str(column), int(row))
+    return io.BytesIO(sample["audio_bytes"])
+
+
+def _read_length(sample: dict[str, Any], target_sr: int | None, options: dict[str, Any]
+                 ) -> tuple[int, int] | Dropped:
+    """``(num_samples, sr)`` from the header, as :func:`_read_audio` would decode them."""
+    utt_id = sample["utt_id"]
+    try:
+        num, sr = audio_length(_audio_source(sample), target_sr=target_sr,
+                               resample=options.get("resample", True),
+                               channel=sample.get("channel", options.get("channel")),
+                               segment=sample.get("segment"))
+    except AudioReadError as exc:
+        return _unreadable(utt_id, exc)
+    if target_sr and sr != target_sr:  # only when dataset.resample=false
+        return _wrong_rate(sample, sr, target_sr, num)
+    if sample.get("speed"):
+        num = speed_length(num, float(sample["speed"]))
+    return num, sr
+
+
+def _unreadable(utt_id: str, exc: AudioReadError) -> Dropped:
+    """The ``unreadable_audio`` drop of a decode or header error, with the fix."""
+    if isinstance(exc, ChannelOutOfRange):
+        return Dropped(utt_id, "unreadable_audio", f"{exc} — pick a channel the file has "
+                       "(the item's 'channel' field or dataset.channel), or null to average "
+                       "all channels")
+    return Dropped(utt_id, "unreadable_audio",
+                   f"{exc} — re-download or remove this file, or exclude the utterance")
+
+
+def _wrong_rate(sample: dict[str, Any], sr: int, target_sr: int, num: int) -> Dropped:
+    return Dropped(sample["utt_id"], "wrong_sample_rate", f"{sample['audio']} is {sr} Hz, "
+                   f"features need {target_sr} Hz; set dataset.resample=true",
+                   round(num / sr, 6))
+
+
+def _check_length(sample: dict[str, Any], cleaner: Any, num: int, sr: int) -> Dropped | None:
+    """The cleaner's audio stage from the length alone (no step needs the samples)."""
+    if cleaner is None:
+        return None
+    reason, detail = cleaner.check_length(sample, num, sr)
+    return Dropped(sample["utt_id"], reason, detail or "", round(num / sr, 6)) if reason else None
+
+
+def _manifest_row(sample: dict[str, Any], wave: np.ndarray | None, num: int, sr: int,
+                  model: Any, channel: int | None = None) -> dict[str, Any]:
     row: dict[str, Any] = {
         "utt_id": sample["utt_id"],
         "speaker": sample.get("speaker"),
         "text": sample["text"],
         "audio": sample["audio"],
-        "duration": round(len(wave) / sr, 6),
+        "duration": round(num / sr, 6),
         "sample_rate": int(sr),
-        "num_samples": int(len(wave)),
+        "num_samples": int(num),
     }
     if sample.get("gender"):
         row["gender"] = sample["gender"]
@@ -122,14 +218,19 @@ def _manifest_row(sample: dict[str, Any], wave: np.ndarray, sr: int, model: Any,
         row["channel"] = int(channel)
     if sample.get("speed"):
         row["speed"] = float(sample["speed"])
-    if model is not None and getattr(model, "produces_features", True):
+    if sample.get("audio_bytes") is not None:
+        row["audio_bytes"] = sample["audio_bytes"]
+    if wave is not None and getattr(model, "dumps_audio", False):  # feature=raw: the sink
+        row["wave"] = wave  # writes the audio
+    if wave is not None and model is not None and getattr(model, "produces_features", True):
         seed = zlib.crc32(str(sample["utt_id"]).encode("utf-8"))
         row["feats"] = model.extract(wave, sr, seed=seed)
     return row
 
 
 class PrepSink(ShardSink):
-    """Streams feature matrices into one Kaldi ark per shard and keeps CMVN sums."""
+    """Streams feature matrices into the shard's storage (``options["storage"]``: see
+    :mod:`espnet3_prep.writers.feature_storage`) and keeps CMVN sums."""
 
     def __init__(self, directory: Path | None, options: dict[str, Any] | None = None) -> None:
         super().__init__(directory, options)
@@ -137,27 +238,56 @@ class PrepSink(ShardSink):
         self.seconds = 0.0
         self.feat_sum: np.ndarray | None = None
         self.feat_sq: np.ndarray | None = None
-        self.ark_name = str(self.options.get("ark_name", ARK_NAME))
-        self._ark = ArkWriter(directory / self.ark_name) if directory is not None else None
-        final = Path(self.options.get("final_dir") or directory or ".") / self.ark_name
-        self._final_ark = str(final)  # where the ark lives once the shard is committed
+        stem = str(self.options.get("ark_name", ARK_NAME)).removesuffix(".ark")
+        final = Path(self.options.get("final_dir") or directory or ".")  # after commit
+        storage = str(self.options.get("storage", DEFAULT))
+        self._ark = (open_writer(storage, directory, final, stem)
+                     if directory is not None else None)
+        self._exports = (ShardExports(directory, self.options, stem.removeprefix("feats"),
+                                      split_dir=final.parent.parent)
+                         if directory is not None else None)
+        audio_format = self.options.get("raw_audio_format")
+        self._raw = (RawDumpWriter(directory, final, str(audio_format))
+                     if audio_format and directory is not None else None)
 
     def encode_result(self, idx: int, result: Any) -> Any:
-        """Append features to the ark and replace them by ``<ark>:<offset>``."""
+        """Store features and replace them by where they went (e.g. ``<ark>:<offset>``)."""
         row = dict(result)
         self.seconds += float(row.get("duration") or 0.0)
+        if "audio_bytes" in row:
+            self._write_audio(row)
+        wave = row.pop("wave", None)
+        if wave is not None and self._raw is not None:
+            row = self._raw.dump(row, wave)
         feats = row.pop("feats", None)
-        if feats is None:
-            return row
-        feats = np.ascontiguousarray(feats, dtype=np.float32)
-        if self._ark is None:  # memory mode: nowhere to put an ark
+        if feats is not None:
+            feats = np.ascontiguousarray(feats, dtype=np.float32)
+            row = self._store(row, feats)
+        if self._exports is not None:
+            self._exports.add(row, wave, feats)
+        return row
+
+    def _store(self, row: dict[str, Any], feats: np.ndarray) -> dict[str, Any]:
+        """Accumulate CMVN sums, store the matrix, point the row at it."""
+        if self._ark is None:  # memory mode: nowhere to put a matrix
             row.update(num_frames=int(feats.shape[0]), feat_dim=int(feats.shape[1]))
             return row
-        offset = self._ark.write(str(row["utt_id"]), feats)  # same bytes as kaldiio.save_ark
-        row.update(feats=f"{self._final_ark}:{offset}", num_frames=int(feats.shape[0]),
-                   feat_dim=int(feats.shape[1]))
-        self._accumulate(feats)
+        self._accumulate(feats)  # the float32 values (lilcom rounds them in place)
+        shape = feats.shape
+        row.update(feats=self._ark.write(str(row["utt_id"]), feats),
+                   num_frames=int(shape[0]), feat_dim=int(shape[1]))
         return row
+
+    def _write_audio(self, row: dict[str, Any]) -> None:
+        """Embedded audio becomes ``audio/<utt_id>.<ext>`` in the shard (its final path)."""
+        data = row.pop("audio_bytes")
+        if self.directory is None:  # memory mode: keep the table reference
+            return
+        name = f"{row['utt_id']}.{audio_extension(data)}"
+        (self.directory / "audio").mkdir(exist_ok=True)
+        (self.directory / "audio" / name).write_bytes(data)
+        final = Path(self.options.get("final_dir") or self.directory)
+        row["audio"] = str(final / "audio" / name)
 
     def _accumulate(self, feats: np.ndarray) -> None:
         if self.feat_sum is None or self.feat_sq is None:
@@ -169,16 +299,19 @@ class PrepSink(ShardSink):
         self.frames += int(feats.shape[0])
 
     def close(self) -> dict[str, Any]:
-        """Close the ark too."""
-        if self._ark is not None:
-            self._ark.close()
+        """Close the feature storage and the tar exports too."""
+        self._close_outputs()
         return super().close()
 
     def abort(self) -> None:
-        """Close the ark without summarising."""
-        if self._ark is not None:
-            self._ark.close()
+        """Close the storage and exports without summarising (the attempt is dropped)."""
+        self._close_outputs()
         super().abort()
+
+    def _close_outputs(self) -> None:
+        for output in (self._ark, self._exports):
+            if output is not None:
+                output.close()
 
     def extra_summary(self) -> dict[str, Any]:
         """Kept audio seconds, frames and the shard's CMVN sums (exact float64 in JSON)."""
@@ -188,6 +321,16 @@ class PrepSink(ShardSink):
                      "sum_square": self.feat_sq.tolist()}
         return {"seconds_kept": round(self.seconds, 6), "frames": self.frames,
                 "feat_stats": stats}
+
+
+def audio_extension(data: bytes) -> str:
+    """File extension for encoded audio bytes, from its container (wav, flac, mp3, ogg)."""
+    try:
+        kind = soundfile.info(io.BytesIO(data)).format
+    except Exception:  # noqa: BLE001 - it was decoded already; an odd container keeps .bin
+        return "bin"
+    return {"WAV": "wav", "WAVEX": "wav", "FLAC": "flac", "MP3": "mp3", "OGG": "ogg",
+            "NIST": "sph"}.get(kind, kind.lower())
 
 
 def frame_sums(feats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

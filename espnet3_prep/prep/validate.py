@@ -18,7 +18,9 @@ from espnet3_prep.errors import AudioReadError, ConfigError
 from espnet3_prep.features import build_feature
 from espnet3_prep.prep.tokenizer_step import check_tokenizer_step
 from espnet3_prep.rules import folder_problem
-from espnet3_prep.writers.exports import selected_exports
+from espnet3_prep.writers.exports import check_export_shard_size, selected_exports
+from espnet3_prep.writers.feature_storage import check_storage
+from espnet3_prep.writers.hf import audio_mismatch, mismatch_error
 from espnet3_prep.writers.hf_dataset import hf_options
 
 
@@ -32,9 +34,11 @@ def validate_config(cfg: DictConfig) -> list[str]:
     check_dataset_config(dataset)  # first: output_dir defaults to exp/${dataset.name}
     check_schema(_schema_values(cfg))
     _check_builder("feature", cfg.feature)
+    check_storage(_plain(cfg.feature))
     _check_builder("cleaner", cfg.get("cleaner"))
     selected_exports(_plain(cfg.get("export")))
     hf_options(_plain(cfg.get("hf")))
+    check_export_shard_size(cfg.get("export_shard_size"))
     normalize_parallel_config({k: v for k, v in _plain(cfg.parallel).items() if v is not None})
     _check_runner(cfg.runner, Path(str(cfg.output_dir)).absolute())
     for key in ("provider._target_", "runner._target_"):
@@ -46,6 +50,12 @@ def validate_config(cfg: DictConfig) -> list[str]:
                           "dataset.splits=[dev-clean]")
     check_tokenizer_step(cfg, splits)
     return splits
+
+
+def validate_schema(cfg: DictConfig) -> None:
+    """Only the top-level and ``parallel`` rules (``action=relocate``: the corpus may have
+    moved, so the dataset is not checked)."""
+    check_schema(_schema_values(cfg))
 
 
 def _check_builder(group: str, node: Any) -> None:
@@ -94,6 +104,24 @@ def check_writable(output_dir: Path) -> None:
     if problem is not None:
         raise ConfigError(f"output_dir={output_dir} {problem} — choose a writable folder, "
                           "e.g. output_dir=exp/my_corpus")
+
+
+def check_exports(one: DictConfig, dataset: Any, sample: int = 5) -> None:
+    """``export=[hf]`` of speed-perturbed copies or segments is refused before any shard
+    runs (see :func:`espnet3_prep.writers.hf.audio_mismatch`): by the config's
+    ``dataset.speed_perturb`` and the first ``sample`` items."""
+    if "hf" not in selected_exports(_plain(one.get("export"))):
+        return
+    factors = [float(f) for f in (_plain(one.dataset.get("speed_perturb")) or [])]
+    odd = [f for f in factors if f != 1.0]
+    if odd:
+        raise mismatch_error(f"every sp{odd[0]:g}- copy (dataset.speed_perturb={factors})",
+                             f"a speed-perturbed copy (x{odd[0]:g}) of its file")
+    for idx in range(min(sample, len(dataset))):
+        item = dataset[idx]
+        why = audio_mismatch(item)
+        if why:
+            raise mismatch_error(item.get("utt_id"), why)
 
 
 def check_channel(one: DictConfig, dataset: Any, sample: int = 5) -> None:

@@ -102,6 +102,11 @@ class BaseRunner(ABC):
         """The sink receiving this runner's item outcomes (override to write more)."""
         return ShardSink(directory, options)
 
+    def sink_defaults(self) -> dict[str, Any]:
+        """Options every shard's sink gets unless ``run``/``submit(sink_options=...)``
+        override them (JSON-able: detached jobs read them from their spec)."""
+        return {}
+
     @classmethod
     def item_label(cls, idx: int, env: dict[str, Any]) -> str | None:
         """A readable id for error records (``dataset[idx]["utt_id"]`` when available)."""
@@ -127,7 +132,8 @@ class BaseRunner(ABC):
             ) -> RunOutcome:
         """Plan, execute and collect; returns summaries (and results) in shard order."""
         request = RunRequest(type(self), self.options, self.plan_key_dict(),
-                             self._env_source(), self.shard_cost, sink_options)
+                             self._env_source(), self.shard_cost,
+                             {**self.sink_defaults(), **(sink_options or {})})
         self.last_outcome = run_sync(request, indices, get_backend())
         return self.last_outcome
 
@@ -135,7 +141,8 @@ class BaseRunner(ABC):
                ) -> list[dict[str, Any]]:
         """Submit the shards not done yet as detached jobs (``async_mode``)."""
         request = DetachedRequest(type(self), self.provider, self.options,
-                                  self.plan_key_dict(), sink_options)
+                                  self.plan_key_dict(),
+                                  {**self.sink_defaults(), **(sink_options or {})})
         return submit_detached(request, indices, get_parallel_config() or LOCAL_PARALLEL)
 
     def plan_key_dict(self) -> dict[str, Any]:
@@ -148,8 +155,11 @@ class BaseRunner(ABC):
         return EnvSource(self._env_key, self.provider.worker_setup_fn, self._build_local_env)
 
     def _build_local_env(self) -> dict[str, Any]:
+        # a provider with reset_env() caches its env itself (InferenceProvider): ask it each
+        # time, so its rebuild/reset_env take effect; others are cached on the runner
         if self._local_env is None:
             limit_threads()
+        if self._local_env is None or hasattr(self.provider, "reset_env"):
             self._local_env = self.provider.build_env_local()
         return self._local_env
 

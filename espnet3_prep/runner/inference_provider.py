@@ -16,6 +16,13 @@ class InferenceProvider(EnvironmentProvider):
 
     Subclasses implement the static ``build_dataset(cfg)`` and ``build_model(cfg)``.
     ``params`` (e.g. ``{"output_dir": ...}``) are added to the env as keyword arguments.
+
+    :meth:`build_env_local` builds the env once and caches it on the provider for the
+    process's lifetime, so ``len(provider.build_env_local()["dataset"])`` followed by
+    ``runner(indices)`` (the spec's section 3) builds the dataset once, and every runner
+    sharing the provider reuses it. ``build_env_local(rebuild=True)`` builds it again
+    (e.g. after the inputs changed on disk); :meth:`reset_env` drops it. The cache is not
+    pickled: workers build their own env through :meth:`make_worker_setup_fn`.
     """
 
     def __init__(
@@ -26,6 +33,7 @@ class InferenceProvider(EnvironmentProvider):
         super().__init__(config)
         self.params: dict[str, Any] = dict(params or {})
         self._dataset: Any = None
+        self._env: dict[str, Any] | None = None
         reserved = {"dataset", "model"} & set(self.params)
         if reserved:
             raise ValueError(
@@ -52,10 +60,24 @@ class InferenceProvider(EnvironmentProvider):
         """Reuse ``dataset`` (already built by the caller from this provider's config) for
         the in-process env instead of building it again; workers still build their own."""
         self._dataset = dataset
+        self._env = None
 
-    def build_env_local(self) -> dict[str, Any]:
-        """Build ``{"dataset", "model", **params}`` in this process."""
-        return _build_env(type(self), self.config, self.params, self._dataset)
+    def build_env_local(self, rebuild: bool = False) -> dict[str, Any]:
+        """``{"dataset", "model", **params}`` for this process: built on first use, then
+        the same dict until ``rebuild=True`` or :meth:`reset_env`."""
+        if self._env is None or rebuild:
+            self._env = _build_env(type(self), self.config, self.params, self._dataset)
+        return self._env
+
+    def reset_env(self) -> None:
+        """Forget the cached env; the next :meth:`build_env_local` builds a new one."""
+        self._env = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the cached env (a dataset can be large; workers build theirs)."""
+        state = dict(self.__dict__)
+        state["_env"] = None
+        return state
 
     def make_worker_setup_fn(self) -> Callable[[], dict[str, Any]]:
         """A picklable callable building the same env inside a worker."""

@@ -8,6 +8,11 @@ factor a copy is played at, else null) and, with
 features, ``feats`` (the ``ark:offset`` pointer ``kaldiio.load_mat`` reads), ``num_frames``,
 ``feat_dim``. Feature arrays are not copied into the parquet file: they stay in the arks.
 Needs ``pyarrow`` (``pip install 'espnet3-prep[hf]'``).
+
+Rows whose audio is not the file the ``audio`` column names — speed-perturbed copies and
+segments cut from a longer recording — are refused (:func:`audio_mismatch`; checked
+before a run starts by ``prep.validate.check_exports``): cast to ``datasets.Audio`` and
+uploaded, they would be the original, unperturbed, whole file.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from espnet3_prep.errors import ConfigError
 from espnet3_prep.storage.files import atomic_open
 from espnet3_prep.writers.lhotse import MANIFEST, iter_manifest
 
@@ -48,6 +54,26 @@ def columns(row: dict[str, Any]) -> dict[str, Any]:
             "num_frames": row.get("num_frames"), "feat_dim": row.get("feat_dim")}
 
 
+def audio_mismatch(row: dict[str, Any]) -> str | None:
+    """Why the file in ``row["audio"]`` is not this utterance's audio, or None."""
+    speed = row.get("speed")
+    if speed is not None and float(speed) != 1.0:
+        return f"a speed-perturbed copy (x{float(speed):g}) of its file"
+    if row.get("segment") is not None:
+        start, end = row["segment"]
+        return f"a segment ({start}-{end} s) of a longer recording"
+    return None
+
+
+def mismatch_error(utt_id: Any, why: str) -> ConfigError:
+    """The error for a row :func:`audio_mismatch` refused."""
+    return ConfigError(
+        f"export=[hf]: {utt_id} is {why}, but hf.parquet's audio column names the original "
+        "file, so uploaded audio would be neither perturbed nor segmented. Leave hf out of "
+        "export for this corpus (or prepare the HF export from a run without "
+        "dataset.speed_perturb / segments, into another output_dir)")
+
+
 def write_hf(split_dir: Path, feature: dict[str, Any] | None = None) -> list[Path]:
     """Write ``hf.parquet`` for one split in row groups of :data:`BATCH_ROWS`."""
     import pyarrow as pa
@@ -60,6 +86,9 @@ def write_hf(split_dir: Path, feature: dict[str, Any] | None = None) -> list[Pat
     with atomic_open(split_dir / PARQUET, "wb") as handle, \
             pq.ParquetWriter(handle, table_schema) as writer:
         for row in iter_manifest(split_dir / MANIFEST):
+            why = audio_mismatch(row)
+            if why:
+                raise mismatch_error(row.get("utt_id"), why)
             values = columns(row)
             batch.append({name: values[name] for name in names})
             if len(batch) >= BATCH_ROWS:

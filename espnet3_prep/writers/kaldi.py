@@ -33,10 +33,14 @@ class KaldiDirWriter:
     """
 
     def __init__(self, directory: Path, stack: ExitStack, with_feats: bool,
-                 segmented: bool = False, *, batch: AtomicBatch | None = None) -> None:
+                 segmented: bool = False, feats_scp: bool = True,
+                 num_samples: bool = False, *, batch: AtomicBatch | None = None) -> None:
         self.directory = directory
         self.batch = batch
         names = BASE_FILES + (FEATURE_FILES if with_feats else ())
+        names += ("utt2num_samples",) if num_samples else ()  # feature=raw (ESPnet2)
+        if not feats_scp:  # e.g. lilcom archives: kaldiio cannot read them
+            names = tuple(n for n in names if n != "feats.scp")
         if segmented:
             names = tuple(n for n in names if n != "wav.scp") + ("segments",)
         self.handles = {name: stack.enter_context(atomic_open(directory / name, batch=batch))
@@ -56,8 +60,11 @@ class KaldiDirWriter:
         self.handles["text"].write(f"{utt} {text}\n")
         self.handles["utt2spk"].write(f"{utt} {speaker}\n")
         self.handles["utt2dur"].write(f"{utt} {row['duration']:.3f}\n")
-        if "feats" in row and "feats.scp" in self.handles:
-            self.handles["feats.scp"].write(f"{utt} {row['feats']}\n")
+        if "utt2num_samples" in self.handles:
+            self.handles["utt2num_samples"].write(f"{utt} {row['num_samples']}\n")
+        if "feats" in row and "utt2num_frames" in self.handles:
+            if "feats.scp" in self.handles:
+                self.handles["feats.scp"].write(f"{utt} {row['feats']}\n")
             self.handles["utt2num_frames"].write(f"{utt} {row['num_frames']}\n")
         self.spk2utt[speaker].append(utt)
         gender = kaldi_gender(row.get("gender"))

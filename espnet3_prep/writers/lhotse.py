@@ -10,8 +10,14 @@ needed to write them); ``lhotse.load_manifest`` and ``CutSet.from_manifests`` re
 * One supervision per kept utterance (``start`` = the segment start, else 0; on the
   picked channel, else 0).
 * ``features.jsonl.gz`` (when features were computed and no item is a segment) points at
-  the split's ``feats.scp`` with lhotse's ``kaldiio`` storage type, so ``cut.load_features()``
-  reads our ark entries (lhotse's ``KaldiReader`` needs ``kaldi_native_io`` installed).
+  each utterance's stored matrix: ark entries (``storage_path`` = ``<ark>:<offset>``, the
+  manifest's ``feats``) with lhotse's ``kaldiio`` storage type, so ``cut.load_features()``
+  reads it (lhotse's ``KaldiReader`` needs ``kaldi_native_io`` installed); with
+  ``feature.storage=lilcom`` the shards' ``.lca`` archives (``lilcom_chunky``), with ``npy``
+  the ``.npy`` files (``numpy_files``).
+* Paths are copied from the manifest as they are: with ``paths=relative`` they are
+  relative to the split folder — load with ``.with_path_prefix(split_dir)`` (recordings,
+  features) or ``CutSet.with_recording_path_prefix`` / ``with_features_path_prefix``.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from espnet3_prep.storage.files import atomic_open
+from espnet3_prep.writers.paths import resolve
 from espnet3_prep.writers.recordings import RecordingIds
 
 RECORDINGS = "recordings.jsonl.gz"
@@ -83,16 +90,30 @@ def supervision(row: Mapping[str, Any], rec_id: str) -> dict[str, Any]:
     return sup
 
 
-def features(row: Mapping[str, Any], rec_id: str, scp: Path, feature: Mapping[str, Any]
+def features(row: Mapping[str, Any], rec_id: str, feature: Mapping[str, Any]
              ) -> dict[str, Any]:
-    """A lhotse ``Features`` dict pointing at ``feats.scp`` (storage type ``kaldiio``)."""
+    """A lhotse ``Features`` dict for one row's stored matrix: the ark entry (storage type
+    ``kaldiio``), the ``.lca`` archive (``lilcom_chunky``) or the ``.npy`` file
+    (``numpy_files``)."""
+    path, key, kind = storage_location(str(row["feats"]), str(row["utt_id"]))
     return {"type": f"kaldi-{feature.get('type', 'fbank')}", "num_frames": row["num_frames"],
             "num_features": row["feat_dim"],
             "frame_shift": float(feature.get("frame_shift", 10.0)) / 1000.0,
             "sampling_rate": int(row["sample_rate"]), "start": 0.0,
-            "duration": float(row["duration"]), "storage_type": "kaldiio",
-            "storage_path": str(scp), "storage_key": row["utt_id"], "recording_id": rec_id,
+            "duration": float(row["duration"]), "storage_type": kind,
+            "storage_path": path, "storage_key": key, "recording_id": rec_id,
             "channels": int(row.get("channel") or 0)}
+
+
+def storage_location(pointer: str, utt_id: str) -> tuple[str, str, str]:
+    """lhotse's (storage_path, storage_key, storage_type) for a manifest ``feats`` value."""
+    if pointer.endswith(".npy"):
+        npy = Path(pointer)
+        return str(npy.parent), npy.name, "numpy_files"
+    path, _, locator = pointer.rpartition(":")
+    if path.endswith(".lca"):
+        return path, locator, "lilcom_chunky"
+    return pointer, utt_id, "kaldiio"  # <ark>:<offset>, as in the manifest
 
 
 def iter_manifest(path: Path) -> Iterator[dict[str, Any]]:
@@ -132,14 +153,13 @@ def write_lhotse(split_dir: Path, feature: Mapping[str, Any] | None = None) -> l
         for row, rec_id in _recording_ids(iter_manifest(split_dir / MANIFEST)):
             if rec_id not in seen:
                 seen.add(rec_id)
-                info = soundfile.info(str(row["audio"]))
+                info = soundfile.info(str(resolve(str(row["audio"]), split_dir)))
                 rec = recording(rec_id, str(row["audio"]), info)
                 outputs[RECORDINGS].write(with_speed(rec, row["speed"]) if row.get("speed")
                                           else rec)
             outputs[SUPERVISIONS].write(supervision(row, rec_id))
             if with_feats:
-                outputs[FEATURES].write(features(row, rec_id, split_dir / "feats.scp",
-                                                 feature or {}))
+                outputs[FEATURES].write(features(row, rec_id, feature or {}))
     except BaseException as exc:
         error = exc
         raise

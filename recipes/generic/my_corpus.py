@@ -15,6 +15,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 from espnet3_prep import Dropped
+from espnet3_prep.cleaners import Cleaner
 from espnet3_prep.prep.provider import PrepProvider
 from espnet3_prep.prep.runner import PrepRunner
 
@@ -26,8 +27,16 @@ class MyCorpusProvider(PrepProvider):
 
     @staticmethod
     def build_extras(cfg: DictConfig) -> dict[str, Any]:
-        """Per-process extras: the cleaner, audio options and ``max_chars_per_s``."""
-        return {**PrepProvider.build_extras(cfg), "max_chars_per_s": MAX_CHARS_PER_SECOND}
+        """Per-process extras: the cleaner, audio options and ``max_chars_per_s``.
+
+        The runner checks the speaking rate itself (with its own drop reason), so the
+        cleaner's built-in ``text_rate`` step is left out.
+        """
+        extras = PrepProvider.build_extras(cfg)
+        cleaner = extras.get("cleaner")
+        if cleaner is not None:
+            extras["cleaner"] = Cleaner([s for s in cleaner.steps if s.NAME != "text_rate"])
+        return {**extras, "max_chars_per_s": MAX_CHARS_PER_SECOND}
 
 
 class MyCorpusRunner(PrepRunner):

@@ -10,6 +10,7 @@ import soundfile as sf
 
 from espnet3_prep.audio import load_audio
 from espnet3_prep.cleaners import build_cleaner
+from espnet3_prep.errors import ConfigError
 
 SR = 16000
 ITEM = {"utt_id": "u", "speaker": "s", "text": "HI", "audio": "/x.flac", "issues": [],
@@ -87,3 +88,16 @@ def test_simple_api_runs_audio_stage_with_wave(tmp_path: Path) -> None:
     assert kept is not None and kept["utt_id"] == "u"
     assert cleaner(ITEM) == ITEM  # without wave only the text stage runs
     assert cleaner.needs_audio
+
+
+def test_text_rate(tmp_path: Path) -> None:
+    step = build_cleaner({"steps": [{"name": "text_rate", "max_chars_per_s": 20.0}]})
+    wave, sr = load(tmp_path, tone(1.0))
+    assert step.check_audio({**ITEM, "text": "A" * 20}, wave, sr) == (None, None)
+    reason, detail = step.check_audio({**ITEM, "text": "A " * 21}, wave, sr)
+    assert reason == "audio_too_short_for_text" and "21 characters in 1.000 s" in detail
+    assert step.check_audio({**ITEM, "text": "A" * 10 + " " * 30 + "A" * 10}, wave, sr) == (
+        None, None)  # spaces do not count
+    assert step.check_audio({**ITEM, "text": ""}, wave[:0], sr) == (None, None)
+    with pytest.raises(ConfigError, match=r"max_chars_per_s: must be a positive number"):
+        build_cleaner({"steps": [{"name": "text_rate", "max_chars_per_s": 0.0}]})

@@ -59,7 +59,8 @@ def test_default_yaml_contents() -> None:
     cleaner = build_cleaner(OmegaConf.load(CONF / "default.yaml"))
     names = [step["name"] for step in cleaner.describe()]
     assert names == ["presence", "valid_id", "duplicate_id", "non_utf8", "normalize_text",
-                     "empty_text", "zero_length", "nan_inf", "duration", "clipping", "silence"]
+                     "empty_text", "zero_length", "nan_inf", "duration", "clipping", "silence",
+                     "text_rate"]
     item = {"utt_id": "1-2-3", "speaker": "1", "text": " hello  there ", "audio": "/a.flac",
             "issues": [], "source": "s"}
     assert cleaner.check_text(item)[0]["text"] == "HELLO THERE"
@@ -69,5 +70,5 @@ def test_default_yaml_contents() -> None:
 
 def test_drop_reasons_cover_every_step() -> None:
     declared = {reason for cls in STEPS.values() for reason in cls.REASONS}
-    assert declared | {UNREADABLE_AUDIO, "malformed_line"} == set(DROP_REASONS)
+    assert declared | {UNREADABLE_AUDIO} == set(DROP_REASONS)
     assert len(DROP_REASONS) == len(set(DROP_REASONS))

@@ -22,8 +22,10 @@ CONF = Path(__file__).resolve().parents[2] / "conf" / "dataset"
 
 
 def test_registry_and_unknown_type() -> None:
-    assert set(DATASET_TYPES) == {"librispeech", "manifest", "kaldi"}
-    with pytest.raises(ConfigError, match="unknown type 'timit' — valid: kaldi, librispeech"):
+    assert set(DATASET_TYPES) == {"librispeech", "manifest", "kaldi", "commonvoice", "tedlium",
+                                  "aishell", "ljspeech", "mls", "hf"}
+    with pytest.raises(ConfigError, match="unknown type 'timit' — valid: aishell, commonvoice, hf, "
+                                          "kaldi, librispeech"):
         check_dataset_config({"type": "timit"})
     with pytest.raises(ConfigError, match=r"dataset\.spilts: unknown key .* valid keys: channel"):
         check_dataset_config({"type": "librispeech", "root": "/", "splits": ["x"], "spilts": 1})

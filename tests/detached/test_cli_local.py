@@ -24,7 +24,9 @@ def test_local_detached_jobs_end_to_end(tmp_path: Path, reference_bytes: dict[st
                                         ) -> None:
     submit = ("output_dir=exp", SHARD_SIZE, SLOW, "parallel=local", "parallel.n_workers=2",
               "runner.async_mode=true")
-    proc = run_cli(*submit, cwd=tmp_path, env=cli_env(ESPNET3_PREP_TEST_SLEEP="0.2"))
+    gate = tmp_path / "gate"  # the jobs hold at their first item until the gate is removed
+    gate.touch()
+    proc = run_cli(*submit, cwd=tmp_path, env=cli_env(ESPNET3_PREP_TEST_GATE=str(gate)))
     assert proc.returncode == 0, proc.stderr
     assert "this shell may be closed" in proc.stdout and "action=status" in proc.stdout
     out = tmp_path / "exp"
@@ -38,6 +40,7 @@ def test_local_detached_jobs_end_to_end(tmp_path: Path, reference_bytes: dict[st
     assert "running" in early or "pending" in early, early
     sync = run_cli("output_dir=exp", SHARD_SIZE, SLOW, cwd=tmp_path)  # would clean temp dirs
     assert sync.returncode == 2 and "still queued or running" in sync.stderr, sync.stderr
+    gate.unlink()
     wait_for(lambda: "every shard is done" in _status(tmp_path), 90, "all shards done")
     hint = _status(tmp_path).split("merge them with: ")[1].splitlines()[0]
     assert SHARD_SIZE in hint and SLOW in hint  # the submission's overrides, not status's

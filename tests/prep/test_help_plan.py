@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from espnet3_prep.config import Action
 from espnet3_prep.prep.estimate import human_bytes, human_seconds
 from tests.helpers import cli_env, run_cli
 
@@ -15,11 +16,33 @@ UNITS = {"KB": 1e3, "MB": 1e6}
 def test_help_lists_groups_and_top_level_options() -> None:
     proc = run_cli("--help")
     assert proc.returncode == 0, proc.stderr
-    for needle in ("dataset: kaldi, librispeech, manifest, mini_librispeech",
+    for needle in ("dataset: aishell, commonvoice, hf, kaldi, librispeech, ljspeech, manifest, "
+                   "mini_librispeech, mls, tedlium",
                    "feature: fbank, mfcc, none", "cleaner: default, none, strict",
-                   "export=[lhotse,hf]", "action=run|plan", "cleaner.max_duration",
-                   "-m feature.num_mel_bins=40,80", "espnet3-prep -sc install=bash"):
+                   "export=[lhotse,hf]", "cleaner.max_duration",
+                   "-m feature.num_mel_bins=40,80", "espnet3-prep -sc install=bash",
+                   "paths=absolute|relative"):
         assert needle in proc.stdout, needle
+    for action in Action:  # every action the schema accepts is explained
+        assert f"action={action.value} " in proc.stdout, action
+
+
+def test_plan_writes_nothing_not_even_hydra_files(tmp_path: Path) -> None:
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    for parallel in ("none", "slurm"):  # slurm: renders the job script, submits nothing
+        out = tmp_path / "out" / parallel
+        proc = run_cli(f"output_dir={out}", "action=plan", "dataset.splits=[dev-clean-2]",
+                       f"parallel={parallel}", cwd=cwd)
+        assert proc.returncode == 0, proc.stderr
+        assert "dev-clean-2: 12 items" in proc.stdout
+        assert not (tmp_path / "out").exists(), sorted((tmp_path / "out").rglob("*"))
+        assert not list(cwd.iterdir())
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    proc = run_cli(f"output_dir={existing}", "action=plan", "parallel=slurm", cwd=cwd)
+    assert proc.returncode == 0, proc.stderr
+    assert not list(existing.iterdir()) and not list(cwd.iterdir())
 
 
 def test_cfg_job_prints_the_composed_config() -> None:

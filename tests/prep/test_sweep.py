@@ -109,3 +109,31 @@ def test_a_failing_point_does_not_stop_the_sweep(tmp_path: Path) -> None:
     again = run_cli("-m", f"output_dir={out}", "dataset.splits=[dev-clean-2]",
                     "feature.num_mel_bins=40")  # a rerun that succeeds forgets the failure
     assert again.returncode == 0, again.stderr
+
+
+def test_backend_settings_stay_out_of_sweep_folder_names(tmp_path: Path) -> None:
+    """Outputs do not depend on the backend, so a sweep rerun on another backend resumes
+    the same folders (issue 17, item 4)."""
+    out = tmp_path / "exp"
+    first = run_cli("-m", f"output_dir={out}", "dataset.splits=[dev-clean-2]",
+                    "feature.num_mel_bins=40", "parallel=none")
+    assert first.returncode == 0, first.stderr
+    job = out / "multirun" / "feature.num_mel_bins=40"
+    assert sorted(p.name for p in (out / "multirun").iterdir() if p.is_dir()) == [job.name]
+    marker = job / "dev-clean-2" / "shards" / "00000" / "DONE"
+    done = marker.read_bytes()
+    again = run_cli("-m", f"output_dir={out}", "dataset.splits=[dev-clean-2]",
+                    "feature.num_mel_bins=40", "parallel=submitit_local",
+                    "parallel.n_workers=1", "parallel.options.timeout_min=5")
+    assert again.returncode == 0, again.stderr
+    assert sorted(p.name for p in (out / "multirun").iterdir() if p.is_dir()) == [job.name]
+    assert marker.read_bytes() == done  # the finished shard was reused, not rerun
+
+
+def test_non_output_keys_cover_every_parallel_key() -> None:
+    from espnet3_prep.prep.output_keys import non_output_keys
+
+    keys = non_output_keys(["parallel=slurm", "+parallel.options.job_cpu=2",
+                            "parallel.n_workers=8", "feature.num_mel_bins=40"])
+    assert {"parallel", "parallel.options.job_cpu", "parallel.n_workers"} <= set(keys)
+    assert "feature.num_mel_bins" not in keys and "output_dir" in keys

@@ -106,6 +106,34 @@ def test_section_3_local_run(prep_yaml: Path, tmp_path: Path) -> None:
     assert saved.shape == (98, 80) and np.isfinite(saved).all()
 
 
+class CountingProvider(PrepProvider):
+    """The spec's provider, counting how often its dataset is built in this process."""
+
+    builds = 0
+
+    @staticmethod
+    def build_dataset(cfg: DictConfig):
+        CountingProvider.builds += 1
+        return load_raw_samples(cfg.dataset)
+
+
+def test_section_3_builds_the_dataset_once_per_process(prep_yaml: Path, tmp_path: Path) -> None:
+    cfg = OmegaConf.load(prep_yaml)
+    CountingProvider.builds = 0
+    provider = CountingProvider(cfg, params={"output_dir": str(tmp_path / "exp" / "data")})
+    runner = PrepRunner(provider)
+    indices = list(range(len(provider.build_env_local()["dataset"])))
+    assert len(runner(indices)) == 4
+    assert len(PrepRunner(provider)(indices)) == 4  # another runner, same provider
+    assert CountingProvider.builds == 1  # the env is cached for the process's lifetime
+    assert provider.build_env_local() is provider.build_env_local()
+    provider.build_env_local(rebuild=True)  # e.g. after the corpus changed on disk
+    assert CountingProvider.builds == 2
+    provider.reset_env()  # drop it (frees memory); the next use builds it again
+    runner(indices)
+    assert CountingProvider.builds == 3
+
+
 def test_section_6_cleaning_in_the_same_pipeline(prep_yaml: Path, tmp_path: Path) -> None:
     cfg = OmegaConf.load(prep_yaml)
     provider = PrepProvider(

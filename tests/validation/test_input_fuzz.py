@@ -21,8 +21,10 @@ import soundfile as sf
 from hypothesis import given
 from hypothesis import strategies as st
 
-from espnet3_prep.cleaners import DROP_REASONS, build_cleaner
+from espnet3_prep.cleaners import DROP_REASONS as CLEANER_REASONS
+from espnet3_prep.cleaners import build_cleaner
 from espnet3_prep.datasets import build_dataset
+from espnet3_prep.datasets.base import DATASET_DROP_REASONS
 from espnet3_prep.execution.sinks import Dropped
 from espnet3_prep.features import build_feature
 from espnet3_prep.prep.runner import PrepRunner
@@ -39,6 +41,7 @@ from tests.validation.inputs import (
 
 pytestmark = pytest.mark.fuzz
 SR = 16000
+DROP_REASONS = (*DATASET_DROP_REASONS, *CLEANER_REASONS)
 
 
 @pytest.fixture(scope="module")

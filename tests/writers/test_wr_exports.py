@@ -86,7 +86,9 @@ def test_segments_share_one_recording(tmp_path: Path, mini_root: Path) -> None:
             for i in range(2)]
     (tmp_path / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     write_lhotse(tmp_path)
-    write_hf(tmp_path)
+    with pytest.raises(ConfigError, match="rec-0 is a segment .* neither perturbed nor segmented"):
+        write_hf(tmp_path)  # its audio column would name the whole file
+    assert not (tmp_path / "hf.parquet").exists()
     recordings = lhotse.load_manifest(tmp_path / "recordings.jsonl.gz")
     supervisions = lhotse.load_manifest(tmp_path / "supervisions.jsonl.gz")
     assert [r.id for r in recordings] == [flac.name.split(".")[0]]
@@ -94,9 +96,19 @@ def test_segments_share_one_recording(tmp_path: Path, mini_root: Path) -> None:
     assert not (tmp_path / "features.jsonl.gz").exists()
     cuts = lhotse.CutSet.from_manifests(recordings=recordings, supervisions=supervisions)
     assert len(cuts.trim_to_supervisions().to_eager()) == 2
-    import pyarrow.parquet as pq
 
-    assert pq.read_table(tmp_path / "hf.parquet").column("start").to_pylist() == [0, 1]
+
+def test_hf_export_of_speed_perturbed_rows_is_refused_before_the_run(tmp_path: Path) -> None:
+    proc = run_cli(f"output_dir={tmp_path}", f"dataset.splits=[{SPLIT}]", "export=[hf]",
+                   "dataset.speed_perturb=[0.9,1.0,1.1]")
+    assert proc.returncode == 2, proc.stderr
+    assert "speed-perturbed copy (x0.9)" in proc.stderr and "leave hf out" in proc.stderr.lower()
+    assert not list(tmp_path.glob("*/shards/*/DONE"))  # refused before any shard ran
+    rows = [{"utt_id": "sp1.1-a", "audio": "/x.flac", "text": "A", "duration": 1.0,
+             "speed": 1.1}]
+    (tmp_path / "manifest.jsonl").write_text(json.dumps(rows[0]) + "\n")
+    with pytest.raises(ConfigError, match="sp1.1-a is a speed-perturbed copy"):
+        write_hf(tmp_path)  # also at export time (a custom dataset the check missed)
 
 
 def test_export_names_are_checked(tmp_path: Path) -> None:
