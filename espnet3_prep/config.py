@@ -18,7 +18,8 @@ from typing import Any
 
 from hydra.core.config_store import ConfigStore
 
-from espnet3_prep.rules import check_fields, choice, integer, number, out_folder
+from espnet3_prep.errors import ConfigError
+from espnet3_prep.rules import absolute_path, check_fields, choice, integer, number, out_folder
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -84,8 +85,15 @@ class ParallelConfig:
 class RelocateConfig:
     """``action=relocate``: an extra old -> new prefix for input paths (the corpus)."""
 
-    old: str | None = None
-    new: str | None = None
+    old: str | None = field(default=None, metadata=absolute_path(example="/cluster/data"))
+    new: str | None = field(default=None, metadata=absolute_path(example="/mnt/data"))
+
+    @staticmethod
+    def check_values(values: Mapping[str, Any], prefix: str) -> None:
+        """``old`` and ``new`` go together."""
+        if (values.get("old") is None) != (values.get("new") is None):
+            raise ConfigError(f"{prefix}.old and {prefix}.new go together: "
+                              f"{prefix}.old=/cluster/data {prefix}.new=/mnt/data")
 
 
 @dataclass
@@ -111,15 +119,16 @@ class PrepConfig:
 
 
 def check_schema(cfg: Mapping[str, Any]) -> None:
-    """Apply the value rules of the top level and ``parallel`` (plain dicts; ``runner`` is
-    checked by ``RunOptions``).
+    """Apply the value rules of the top level, ``parallel`` and ``relocate`` (plain dicts;
+    ``runner`` is checked by ``RunOptions``).
 
     Raises:
         ConfigError: the first bad value, naming its key, why and a valid example.
     """
     check_fields(PrepConfig, cfg, "")
-    if isinstance(cfg.get("parallel"), Mapping):
-        check_fields(ParallelConfig, cfg["parallel"], "parallel")
+    for key, schema in (("parallel", ParallelConfig), ("relocate", RelocateConfig)):
+        if isinstance(cfg.get(key), Mapping):
+            check_fields(schema, cfg[key], key)
 
 
 def register_configs() -> None:

@@ -175,6 +175,17 @@ def walltime(kind: str = "default", *, example: str = "04:00:00") -> dict[str, A
     return rule(check, example, optional=True)
 
 
+def absolute_path(*, example: str, optional: bool = True) -> dict[str, Any]:
+    """An absolute path (a prefix to rewrite; it need not exist here)."""
+    def check(value: Any) -> str | None:
+        if not isinstance(value, str) or not value.startswith("/"):
+            return "must be an absolute path"
+        if any(not c.isprintable() for c in value):
+            return "must not contain control characters"
+        return None
+    return rule(check, example, optional)
+
+
 def folder_problem(path: str) -> str | None:
     """Why ``path`` cannot be (or become) a writable folder, or ``None``.
 

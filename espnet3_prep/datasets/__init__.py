@@ -105,8 +105,8 @@ def check_dataset_config(cfg: Mapping[str, Any]) -> None:
             ``dataset.root: /x does not exist — set dataset.root=/path/to/LibriSpeech``.
     """
     plain, kind = _resolve(cfg)
+    kind.check(plain)  # first: a default name may interpolate its options (mls_${dataset.lang})
     check_common(plain)
-    kind.check(plain)
     if plain.get("speed_perturb") not in (None, []):  # [] or null: no copies
         check_factors(plain["speed_perturb"])
 

@@ -19,7 +19,6 @@ import contextlib
 import gc
 import hashlib
 import os
-import re
 from array import array
 from collections import Counter
 from collections.abc import Generator, Iterable, Mapping, Sequence
@@ -120,23 +119,6 @@ def gc_paused() -> Generator[None, None, None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def strip_bom(data: bytes) -> bytes:
-    """``data`` without a leading UTF-8 byte-order mark (editors on Windows add one)."""
-    return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-
-
-def malformed_record(path: str, lineno: int, problem: str) -> Record:
-    """An input line that could not be parsed: an item dropped as ``malformed_line``.
-
-    Its ``utt_id`` is ``<file name>:<line>`` made safe as a Kaldi key (so it is reported,
-    not refused as an invalid id); ``problem`` says what is wrong.
-    """
-    name = re.sub(r"[^A-Za-z0-9_.-]", "_", os.path.basename(path)).replace("..", "_")
-    utt_id = f"{name.lstrip('.-') or 'line'}:{lineno}"
-    return Record(utt_id, source=path, line=lineno,
-                  drop=(MALFORMED_LINE, f"{problem} — fix or remove the line"))
 
 
 def decode_line(raw: bytes) -> tuple[str, bool]:

@@ -35,9 +35,9 @@ from espnet3_prep.datasets.base import (
     require_dir,
     require_file,
     string_list,
-    strip_bom,
 )
 from espnet3_prep.datasets.librispeech import parse_transcript
+from espnet3_prep.datasets.lines import strip_bom
 from espnet3_prep.errors import ConfigError
 
 REQUIRED_FILES = ("wav.scp", "text")

@@ -26,8 +26,8 @@ from espnet3_prep.datasets.base import (
     decode_line,
     require_dir,
     string_list,
-    strip_bom,
 )
+from espnet3_prep.datasets.lines import strip_bom
 from espnet3_prep.errors import ConfigError
 
 log = logging.getLogger(__name__)

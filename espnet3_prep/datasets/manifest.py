@@ -33,12 +33,11 @@ from espnet3_prep.datasets.base import (
     Fingerprint,
     Record,
     decode_line,
-    malformed_record,
     relative_path,
     require_file,
     string_list,
-    strip_bom,
 )
+from espnet3_prep.datasets.lines import malformed_record, strip_bom
 from espnet3_prep.errors import ConfigError
 
 _FIX = "set dataset.path=/path/to/manifest.jsonl or dataset.paths={train: /path/train.jsonl}"

@@ -32,13 +32,10 @@ def validate_config(cfg: DictConfig) -> list[str]:
     """Check dataset, feature, cleaner, parallel, runner and output dir; return the splits."""
     dataset = _plain(cfg.dataset)
     check_dataset_config(dataset)  # first: output_dir defaults to exp/${dataset.name}
-    check_schema(_schema_values(cfg))
+    validate_schema(cfg)
     _check_builder("feature", cfg.feature)
     check_storage(_plain(cfg.feature))
     _check_builder("cleaner", cfg.get("cleaner"))
-    selected_exports(_plain(cfg.get("export")))
-    hf_options(_plain(cfg.get("hf")))
-    check_export_shard_size(cfg.get("export_shard_size"))
     normalize_parallel_config({k: v for k, v in _plain(cfg.parallel).items() if v is not None})
     _check_runner(cfg.runner, Path(str(cfg.output_dir)).absolute())
     for key in ("provider._target_", "runner._target_"):
@@ -53,9 +50,13 @@ def validate_config(cfg: DictConfig) -> list[str]:
 
 
 def validate_schema(cfg: DictConfig) -> None:
-    """Only the top-level and ``parallel`` rules (``action=relocate``: the corpus may have
-    moved, so the dataset is not checked)."""
+    """The keys outside the dataset/feature/cleaner/runner groups: the top level,
+    ``parallel``, ``relocate``, ``export``, ``hf`` (all ``action=relocate`` checks: the
+    corpus may have moved, so the dataset is not checked)."""
     check_schema(_schema_values(cfg))
+    selected_exports(_plain(cfg.get("export")))
+    hf_options(_plain(cfg.get("hf")))
+    check_export_shard_size(cfg.get("export_shard_size"))
 
 
 def _check_builder(group: str, node: Any) -> None:
@@ -78,7 +79,8 @@ def _check_runner(runner: DictConfig, output_dir: Path) -> None:
 
 def _schema_values(cfg: DictConfig) -> dict[str, Any]:
     """The keys :func:`check_schema` rules on, resolved (the ``hydra`` node left out)."""
-    values: dict[str, Any] = {"parallel": _plain(cfg.get("parallel"))}
+    values: dict[str, Any] = {"parallel": _plain(cfg.get("parallel")),
+                              "relocate": _plain(cfg.get("relocate"))}
     for key in ("output_dir", "log_level"):
         try:
             values[key] = OmegaConf.select(cfg, key, throw_on_missing=True)

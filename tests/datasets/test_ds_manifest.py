@@ -60,8 +60,9 @@ def test_malformed_lines_become_items_naming_file_and_line(tmp_path: Path, line:
     manifest = write_manifest(tmp_path / "m.jsonl", [{"utt_id": "ok", "text": "x"}, line])
     items = list(build_dataset({"type": "manifest", "path": str(manifest)}, "all"))
     assert [i["utt_id"] for i in items] == ["m.jsonl:2", "ok"]
-    assert items[0]["issues"] == ["malformed_line"] and "problem" not in items[1]
-    assert needle in items[0]["problem"] and f"{manifest}:2" in items[0]["problem"]
+    reason, detail = items[0]["drop"]
+    assert reason == "malformed_line" and "drop" not in items[1]
+    assert needle in detail and f"{manifest}:2" in detail
 
 
 def test_non_utf8_line(tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 
 Variants and leaves are discovered, never listed: every ``conf/<group>/<option>.yaml`` is a
 variant, and every leaf of its composed config (inside the group it selects) is a key the
-matrix tries bad values on. A key or group option added to ``conf/`` is covered as is.
+matrix tries bad values on; every ``action`` other than the default is a variant too, over
+the top-level keys (not inside a group). A key, group option or action added is covered as is.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from espnet3_prep.cli import config_dir
+from espnet3_prep.config import Action
 from espnet3_prep.errors import ConfigError
 from espnet3_prep.prep.callbacks import check_config
 
@@ -52,11 +54,24 @@ def default_choices() -> dict[str, str]:
 
 
 def variants() -> list[str]:
-    """``default`` plus every non-default option of every group."""
+    """``default``, every non-default option of every group, every non-default action."""
     chosen = default_choices()
+    default_action = yaml.safe_load((CONF / "config.yaml").read_text()).get("action", "run")
     return ["default"] + [f"{group}={path.stem}" for group in GROUPS
                           for path in sorted((CONF / group).glob("*.yaml"))
-                          if chosen.get(group) != path.stem]
+                          if chosen.get(group) != path.stem] + [
+        f"action={a.value}" for a in Action if a.value != default_action]
+
+
+def in_scope(variant: str, key: str) -> bool:
+    """Whether ``key`` is one ``variant`` varies: all for ``default``, the group's keys for
+    a group option, the top-level keys (outside every group) for an action."""
+    if variant == "default":
+        return True
+    name = variant.split("=")[0]
+    if name == "action":
+        return key.split(".")[0] not in GROUPS
+    return key.startswith(f"{name}.")
 
 
 def compose_variant(variant: str, overrides: list[str]) -> DictConfig:
@@ -88,10 +103,9 @@ def leaves() -> list[Leaf]:
     """Every (variant, key) the matrix covers."""
     out = []
     for variant in variants():
-        scope = variant.split("=")[0] + "." if variant != "default" else ""
         cfg = compose_variant(variant, [])
         for key, value in walk(cfg, ""):
-            if key.startswith(scope):
+            if in_scope(variant, key):
                 out.append(Leaf(variant, key, value))
     return out
 

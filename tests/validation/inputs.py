@@ -65,3 +65,40 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
     """(size, mtime_ns) of every file under ``folder``: proves nothing else was written."""
     return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
             for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _fields(sep: str, *parts: st.SearchStrategy[str]) -> st.SearchStrategy[bytes]:
+    """``parts`` joined by ``sep``, with fields dropped or added (a short or long row)."""
+    row = st.tuples(*parts).map(list)
+    resized = st.tuples(row, st.integers(0, len(parts) + 2)).map(
+        lambda p: p[0][:p[1]] + [""] * max(0, p[1] - len(p[0])))
+    return resized.map(lambda f: sep.join(f).encode("utf-8", "surrogatepass"))
+
+
+_TIMES = st.sampled_from(["0.00", "0.10", "0.40", "0.9", "-1", "nan", "inf", "1e400", "abc",
+                          "2.5", "1e-9"])
+_HOSTILE = st.sampled_from([b"", b"   ", b"\x00", b"\xff\xfe", b"\xef\xbb\xbfmid-bom x",
+                            b"\t", b"|", b";; comment", b"A " * 500_000])
+CORPUS_LINES: dict[str, st.SearchStrategy[bytes]] = {
+    "commonvoice": _fields("\t", st.sampled_from(["spk1", "spk2", ""]) | ids,
+                           st.sampled_from(["c1.wav", "c2.wav", "nope.wav", "", "../../x",
+                                            "a\x00b.wav"]), texts,
+                           st.sampled_from(["2", "x"]), st.just("0"), st.just(""),
+                           st.sampled_from(["male", "female", "", "other"])),
+    "tedlium": _fields(" ", st.sampled_from(["talk1", "talk2"]) | ids, st.just("1"),
+                       st.sampled_from(["talk1", "x"]), _TIMES, _TIMES,
+                       st.sampled_from(["<o,f0,male>", "<o,f0,female>", "<>", "word"]),
+                       texts | st.just("ignore_time_segment_in_scoring")),
+    "aishell": _fields(" ", st.sampled_from(["BAC009S0001W0001", "BAC009S0001W0002"]) | ids,
+                       texts),
+    "ljspeech": _fields("|", st.sampled_from(["LJ001-0001", "LJ001-0002", " "]) | ids,
+                        texts, texts),
+    "mls": _fields("\t", st.sampled_from(["10_20_000001", "10_20_000002", " "]) | ids, texts),
+}
+"""One line of each corpus reader's text input: rows of the format, short or long, with
+hostile ids, texts and times, or bytes that belong to no format."""
+
+
+def corpus_lines(name: str) -> st.SearchStrategy[bytes]:
+    """A line of corpus ``name``'s text input (see :data:`CORPUS_LINES`)."""
+    return CORPUS_LINES[name] | _HOSTILE

@@ -36,6 +36,7 @@ from tests.validation.configs import (
     variants,
 )
 from tests.validation.conftest import FUZZ
+from tests.validation.layouts import LAYOUTS
 from tests.validation.paths import bad_folders, make_unwritable, make_writable
 
 LEAVES = leaves()
@@ -58,7 +59,10 @@ def inputs(tmp_path_factory: pytest.TempPathFactory, mini_root: Path) -> dict[st
     locked = tmp / "locked"
     locked.mkdir()
     folders = {**bad_folders(tmp / "bad"), "unwritable": locked}
-    yield {"dataset=librispeech": [f"dataset.root={mini_root}", "dataset.splits=[dev-clean-2]"],
+    corpora = {f"dataset={name}": build(tmp / name).overrides()
+               for name, build in LAYOUTS.items()}
+    yield {**corpora,
+           "dataset=librispeech": [f"dataset.root={mini_root}", "dataset.splits=[dev-clean-2]"],
            "dataset=manifest": [f"dataset.path={manifest}"],
            "dataset=kaldi": [f"dataset.root={kaldi.parent}"],
            "tokenizer=bpe": ["tokenizer.vocab_size=100"],  # the mini corpus allows <= 136
@@ -76,6 +80,9 @@ def bases(inputs: dict[str, Any]) -> Iterator[dict[str, tuple[DictConfig, bool]]
             cfg = compose_variant(variant, overrides)
             self[variant] = (cfg, outcome(cfg, "log_level", "INFO")[0] == 0)
             return self[variant]
+
+        def __repr__(self) -> str:  # hypothesis prints the fixtures of a failing example
+            return f"<bases of {sorted(self)}>"
 
     yield Lazy()
 

@@ -21,14 +21,9 @@ import soundfile as sf
 from hypothesis import given
 from hypothesis import strategies as st
 
-from espnet3_prep.cleaners import DROP_REASONS as CLEANER_REASONS
-from espnet3_prep.cleaners import build_cleaner
 from espnet3_prep.datasets import build_dataset
-from espnet3_prep.datasets.base import DATASET_DROP_REASONS
-from espnet3_prep.execution.sinks import Dropped
-from espnet3_prep.features import build_feature
-from espnet3_prep.prep.runner import PrepRunner
 from tests.helpers import run_cli
+from tests.validation.accounting import DROP_REASONS, account, runner_env
 from tests.validation.inputs import (
     GOOD_IDS,
     endings,
@@ -41,16 +36,12 @@ from tests.validation.inputs import (
 
 pytestmark = pytest.mark.fuzz
 SR = 16000
-DROP_REASONS = (*DATASET_DROP_REASONS, *CLEANER_REASONS)
 
 
 @pytest.fixture(scope="module")
 def env() -> dict[str, Any]:
-    """The default cleaner and a small fbank, as a run builds them."""
-    return {"model": build_feature({"type": "fbank", "num_mel_bins": 23}),
-            "cleaner": build_cleaner({"steps": ["presence", "valid_id", "duplicate_id",
-                                                "non_utf8", "normalize_text", "empty_text",
-                                                "zero_length", "duration"]})}
+    """The cleaner and feature a run builds."""
+    return runner_env()
 
 
 @pytest.fixture(scope="module")
@@ -64,21 +55,6 @@ def audio(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "empty.flac").write_bytes(b"")
     (folder / "a_dir").mkdir()
     return folder
-
-
-def account(dataset: Any, env: dict[str, Any]) -> list[str]:
-    """Run every item through the real runner; the outcome of each (``kept`` or a reason)."""
-    outcomes = []
-    for idx in range(len(dataset)):
-        result = PrepRunner.forward(idx, dataset=dataset, **env)
-        if isinstance(result, Dropped):
-            assert result.reason in DROP_REASONS, result
-            assert result.detail, result
-            outcomes.append(result.reason)
-        else:
-            assert result["feats"].shape[1] == 23 and isinstance(result["text"], str)
-            outcomes.append("kept")
-    return outcomes
 
 
 def manifest_audio(folder: Path) -> list[str]:
