@@ -95,13 +95,18 @@ def test_kaldi_and_backend_rules_in_process(tmp_path: Path, overrides: tuple[str
 @pytest.mark.parametrize("override", [
     "runner.shard_sise=3", "export=abc", "action=explode", "parallel.n_workers=[1]",
     "runner.batch_size=0", "log_level=loud", "dataset.channel=-1", "cleaner.max_duration=-1",
-    "parallel.worker_timeout_s=inf", "output_dir=/dev/null/exp",
+    "parallel.worker_timeout_s=inf", "output_dir=/dev/null/exp", "paths=sideways",
+    "feature.storage=zip", "export=[tarball]", "export_shard_size=0", "relocate.old=rel/dir",
+    "relocate.new=/mnt/data", "cleaner.steps.11.max_chars_per_s=0", "tokenizer=bpe",
+    "feature=raw feature.audio_format=mp3", "feature=raw feature.storage=npy",
+    "action=relocate relocate.old=/a", "action=check dataset.splits=[nope]",
 ])
 def test_in_process_refusals_write_nothing(tmp_path: Path, override: str) -> None:
     out = tmp_path / "exp"
-    code, _, err = _main(f"output_dir={out}", override)
+    code, _, err = _main(f"output_dir={out}", *override.split())
     assert code == 2, err
-    assert override.split("=")[0].lstrip("+") in err and "Traceback" not in err
+    key = override.split()[-1].split("=")[0].lstrip("+")
+    assert key.rsplit(".", 1)[-1] in err and "Traceback" not in err, err
     assert not out.exists()
 
 
@@ -111,6 +116,20 @@ def test_action_check_validates_and_writes_nothing(tmp_path: Path) -> None:
     assert code == 0, err
     assert "config OK" in stdout and "dev-clean-2" in stdout
     assert not out.exists()
+
+
+@pytest.mark.parametrize("action", ["check", "relocate"])
+def test_actions_in_a_real_process_write_nothing(tmp_path: Path, action: str) -> None:
+    """``action=check`` (a good config) exits 0; ``action=relocate`` with a relative
+    ``relocate.old`` exits 2 naming it; neither leaves a file, here or in the cwd."""
+    out, cwd = tmp_path / "exp", tmp_path / "cwd"
+    cwd.mkdir()
+    bad = ["relocate.old=rel", "relocate.new=/mnt"] if action == "relocate" else []
+    proc = run_cli(f"output_dir={out}", f"action={action}", *bad, cwd=cwd)
+    assert proc.returncode == (2 if bad else 0), proc.stderr
+    assert "Traceback" not in proc.stderr and len(_error_lines(proc.stderr)) == len(bad[:1])
+    assert ("relocate.old='rel'" in proc.stderr) if bad else ("config OK" in proc.stdout)
+    assert not out.exists() and not any(cwd.iterdir())
 
 
 @contextlib.contextmanager

@@ -225,3 +225,33 @@ def test_documented_commands_pass(source: str, args: list[str], tmp_path: Path) 
     cfg = compose_variant("default", [*args, f"output_dir={tmp_path / 'exp'}"])
     code, message = outcome(cfg, "log_level", OmegaConf.select(cfg, "log_level"))
     assert code == 0, f"{source}: {args}: {message}"
+
+
+def _documented_choices() -> list[tuple[str, str, Any]]:
+    """``(variant, key, value)`` for every value of every closed choice the code defines."""
+    from espnet3_prep import config
+    from espnet3_prep.datasets import aishell, ljspeech
+    from espnet3_prep.features.raw import AUDIO_FORMATS
+    from espnet3_prep.prep import validate  # noqa: F401 - registers every export
+    from espnet3_prep.writers.exports import ALWAYS, EXPORTS, SHARD
+    from espnet3_prep.writers.feature_storage import STORAGES
+
+    exports = [*ALWAYS, *EXPORTS, *SHARD]
+    return ([("default", "feature.storage", s) for s in STORAGES]
+            + [("feature=raw", "feature.audio_format", f) for f in AUDIO_FORMATS]
+            + [("default", "export", [name]) for name in exports]
+            + [("default", "export", exports), ("default", "export_shard_size", 2)]
+            + [("default", "paths", m.value) for m in config.PathsMode]
+            + [("default", "action", a.value) for a in config.Action]
+            + [("dataset=aishell", "dataset.text", t) for t in aishell.TEXT_MODES]
+            + [("dataset=ljspeech", "dataset.text", t) for t in ljspeech.TEXT_MODES])
+
+
+@pytest.mark.parametrize("variant,key,value", _documented_choices(),
+                         ids=[f"{v}:{k}={x}" for v, k, x in _documented_choices()])
+def test_every_documented_choice_passes(variant: str, key: str, value: Any,
+                                        bases: dict) -> None:
+    cfg, valid = bases[variant]
+    assert valid, variant
+    code, message = outcome(cfg, key, value)
+    assert code == 0, f"{variant} {key}={value!r}: {message}"
