@@ -24,7 +24,15 @@ from espnet3_prep.datasets import build_dataset
 from tests.helpers import run_cli
 from tests.validation.accounting import DROP_REASONS, account, runner_env
 from tests.validation.conftest import FUZZ
-from tests.validation.inputs import CORPUS_LINES, corpus_lines, endings, file_bytes, snapshot
+from tests.validation.inputs import (
+    CORPUS_LINES,
+    corpus_lines,
+    endings,
+    file_bytes,
+    ids,
+    snapshot,
+    texts,
+)
 from tests.validation.layouts import LAYOUTS, Layout, item_lines
 
 pytestmark = pytest.mark.fuzz
@@ -109,3 +117,25 @@ def test_hostile_corpus_end_to_end(name: str, tmp_path: Path) -> None:
     assert stats["kept"] >= 1 and all(d["reason"] in DROP_REASONS for d in dropped)
     after = {k: v for k, v in snapshot(tmp_path).items() if not k.startswith("exp/")}
     assert after == before, "a run wrote outside output_dir"
+
+
+@given(data=st.data())
+def test_hf_rows_each_become_one_item(data: st.DataObject,
+                                      tmp_path_factory: pytest.TempPathFactory,
+                                      env: dict[str, Any]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    layout = LAYOUTS["hf"](tmp_path_factory.mktemp("hf"))
+    good = [str(p) for p in layout.audio]
+    rows = data.draw(st.lists(st.tuples(
+        st.none() | ids | st.integers().map(str),
+        st.none() | texts,
+        st.sampled_from([*good, "", "missing.flac", "a\x00b.flac", "../clips/h1.flac"]),
+        st.none() | ids), min_size=1, max_size=8), label="rows")
+    ids_, texts_, audio, speakers = (list(col) for col in zip(*rows, strict=True))
+    pq.write_table(pa.table({"audio": audio, "text": texts_, "id": ids_, "spk": speakers}),
+                   layout.text_file)
+    layout.dataset.update(id_column="id", speaker_column="spk")
+    layout.audio = [Path(a) for a in audio]  # one item per row
+    check_accounting(layout, env)
