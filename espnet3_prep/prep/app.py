@@ -13,11 +13,12 @@ from omegaconf import DictConfig
 
 from espnet3_prep.errors import Espnet3PrepError, Terminated, raise_terminated
 from espnet3_prep.prep import detached
+from espnet3_prep.prep.output_keys import WRITES_NOTHING
 from espnet3_prep.prep.pipeline import run_prep
 from espnet3_prep.prep.plan import print_plan
 from espnet3_prep.prep.summary import print_summary
-from espnet3_prep.prep.sweep import clear_failure, in_multirun, record_failure
-from espnet3_prep.prep.validate import validate_config
+from espnet3_prep.prep.sweep import clear_failure, in_multirun, mark_failed
+from espnet3_prep.prep.validate import check_passed, validate_config
 from espnet3_prep.report import finish_report
 
 log = logging.getLogger("espnet3_prep")
@@ -31,7 +32,7 @@ def run_app(cfg: DictConfig) -> dict[str, Any] | None:
     action = cfg.action.value if hasattr(cfg.action, "value") else str(cfg.action)
     signal.signal(signal.SIGTERM, raise_terminated)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C -> exit 130 + hint
-    if in_multirun():
+    if in_multirun() and action not in WRITES_NOTHING:
         clear_failure(Path(str(cfg.output_dir)))
     try:
         return _dispatch(cfg, action)
@@ -54,7 +55,7 @@ def run_app(cfg: DictConfig) -> dict[str, Any] | None:
         if not in_multirun():
             raise  # a bug or an unexpected failure: the full traceback helps most
         log.exception("this sweep point failed")  # the other points still run
-        record_failure(Path(str(cfg.output_dir)), 1, f"{type(exc).__name__}: {exc}")
+        mark_failed(cfg, 1, f"{type(exc).__name__}: {exc}")
     return None
 
 
@@ -70,7 +71,7 @@ def _exit(cfg: DictConfig, code: int, message: str) -> None:
     """Exit with ``code``; a sweep point records its failure instead, so the other points
     still run and the sweep summary lists it (the sweep then exits non-zero)."""
     if in_multirun():
-        record_failure(Path(str(cfg.output_dir)), code, message)
+        mark_failed(cfg, code, message)
         return
     sys.exit(code)
 
@@ -81,7 +82,7 @@ def _dispatch(cfg: DictConfig, action: str) -> dict[str, Any] | None:
     if action in ("status", "collect"):
         return detached.status_all(cfg) if action == "status" else detached.collect_all(cfg)
     if action == "check":  # single runs stop in the ValidateConfig callback; sweep jobs here
-        validate_config(cfg)
+        print(check_passed(validate_config(cfg)))
         return None
     if action == "relocate":
         from espnet3_prep.prep.relocate import relocate_all

@@ -69,8 +69,9 @@ class ValidateConfig(Callback):
             print(f"espnet3-prep: error: {exc}", file=sys.stderr)
             sys.exit(2)
         if _action(config) == "check":
-            print(f"espnet3-prep: config OK ({len(splits)} split(s): {', '.join(splits)}); "
-                  "nothing was written")
+            from espnet3_prep.prep.validate import check_passed
+
+            print(check_passed(splits))
             sys.exit(0)
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:

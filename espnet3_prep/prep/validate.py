@@ -49,6 +49,12 @@ def validate_config(cfg: DictConfig) -> list[str]:
     return splits
 
 
+def check_passed(splits: list[str]) -> str:
+    """What ``action=check`` prints when the config is good."""
+    return (f"espnet3-prep: config OK ({len(splits)} split(s): {', '.join(splits)}); "
+            "nothing was written")
+
+
 def validate_schema(cfg: DictConfig) -> None:
     """The keys outside the dataset/feature/cleaner/runner groups: the top level,
     ``parallel``, ``relocate``, ``export``, ``hf`` (all ``action=relocate`` checks: the

@@ -132,6 +132,16 @@ def test_actions_in_a_real_process_write_nothing(tmp_path: Path, action: str) ->
     assert not out.exists() and not any(cwd.iterdir())
 
 
+def test_sweep_check_exits_2_on_a_bad_point_and_writes_nothing(tmp_path: Path) -> None:
+    out, cwd = tmp_path / "exp", tmp_path / "cwd"
+    cwd.mkdir()
+    proc = run_cli("-m", "action=check", f"output_dir={out}", "feature.num_mel_bins=40,2000",
+                   cwd=cwd)
+    assert proc.returncode == 2, proc.stderr
+    assert "config OK" in proc.stdout and "feature.num_mel_bins=2000" in proc.stderr
+    assert not out.exists() and not any(cwd.iterdir())
+
+
 @contextlib.contextmanager
 def _shared_tmp() -> Iterator[Path]:
     """A folder an unprivileged user can reach (pytest's tmp_path is root-only)."""
