@@ -140,8 +140,16 @@ def check(leaf: Leaf, base: tuple[DictConfig, bool], kind: str, value: Any,
     if strict(leaf, kind, value, where):
         assert code == 2, f"accepted a value that can never be right: {shown}"
     if code == 2:
-        assert normalize(leaf.key) in normalize(message), f"message does not name key: {shown}"
+        assert normalize(named(leaf, value)) in normalize(message), f"key not named: {shown}"
         assert "Traceback" not in message, shown
+
+
+def named(leaf: Leaf, value: Any) -> str:
+    """The key a refusal must name: the key itself, or — when a selector (``name``/``type``)
+    was set to another valid choice — its parent, whose other options then apply."""
+    if leaf.name in ("name", "type") and isinstance(value, str) and value.isidentifier():
+        return leaf.key.rsplit(".", 1)[0]
+    return leaf.key
 
 
 @pytest.mark.fuzz
