@@ -33,6 +33,7 @@ class Action(Enum):
     status = "status"
     collect = "collect"
     relocate = "relocate"
+    verify = "verify"
 
 
 class PathsMode(Enum):
@@ -67,6 +68,7 @@ class RunnerConfig:
     item_timeout_s: float | None = None
     retry_failed: bool = False
     progress: bool = True
+    verify: bool = False
 
 
 @dataclass
@@ -79,6 +81,8 @@ class ParallelConfig:
     worker_timeout_s: float = field(default=120.0, metadata=number(
         0, 10**7, lo_open=True, example="120"))
     adapt: bool | None = None
+    dashboard: bool = False
+    security: str | None = None
 
 
 @dataclass

@@ -20,7 +20,7 @@ from espnet3_prep.rules import boolean, check_fields, choice, integer, number, o
 
 CONFIG_KEYS = ("shard_size", "batch_size", "async_mode", "async_specs_dir", "async_result_dir",
                "resume", "on_error", "retries", "max_failures", "item_timeout_s",
-               "retry_failed", "progress")
+               "retry_failed", "progress", "verify")
 """The keys of the ``runner`` config section that are run options (the rest: ``_target_``)."""
 
 
@@ -42,6 +42,7 @@ class RunOptions:
         0, 10**7, example="60 (null: no limit)", optional=True))
     retry_failed: bool = field(default=False, metadata=boolean())
     progress: bool = field(default=True, metadata=boolean())
+    verify: bool = field(default=False, metadata=boolean())
     description: str = "items"
     async_mode: bool = field(default=False, metadata=boolean())
     async_specs_dir: Path | None = field(default=None, metadata=out_folder(

@@ -19,6 +19,7 @@ from espnet3_prep.prep.plan import print_plan
 from espnet3_prep.prep.summary import print_summary
 from espnet3_prep.prep.sweep import clear_failure, in_multirun, mark_failed
 from espnet3_prep.prep.validate import check_passed, validate_config
+from espnet3_prep.prep.verify import verify_output
 from espnet3_prep.report import finish_report
 
 log = logging.getLogger("espnet3_prep")
@@ -91,6 +92,8 @@ def _dispatch(cfg: DictConfig, action: str) -> dict[str, Any] | None:
     if action == "plan":
         print_plan(cfg)
         return None
+    if action == "verify":
+        return verify_output(cfg)
     stats = run_prep(cfg)
     print_summary(stats, str(cfg.output_dir))
     finish_report(str(cfg.output_dir), stats)  # details + output_dir/report.html

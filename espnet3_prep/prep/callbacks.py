@@ -12,6 +12,8 @@ from omegaconf.errors import OmegaConfBaseException
 from espnet3_prep.errors import ConfigError
 
 _STARTED = {"value": False}
+OUTPUT_ONLY = ("relocate", "verify")
+"""Actions on a finished output only (the dataset is not read, so it is not checked)."""
 
 
 def composed() -> bool:
@@ -38,7 +40,7 @@ def check_config(config: DictConfig) -> list[str]:
         with open_dict(config):
             del config["hydra"]
     try:
-        if _action(config) == "relocate":  # the corpus may have moved: only the schema
+        if _action(config) in OUTPUT_ONLY:  # the corpus may have moved: only the schema
             validate_schema(config)
             return []
         return validate_config(config)

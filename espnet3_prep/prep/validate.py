@@ -57,7 +57,7 @@ def check_passed(splits: list[str]) -> str:
 
 def validate_schema(cfg: DictConfig) -> None:
     """The keys outside the dataset/feature/cleaner/runner groups: the top level,
-    ``parallel``, ``relocate``, ``export``, ``hf`` (all ``action=relocate`` checks: the
+    ``parallel``, ``relocate``, ``export``, ``hf`` (all ``action=relocate|verify`` check: the
     corpus may have moved, so the dataset is not checked)."""
     check_schema(_schema_values(cfg))
     selected_exports(_plain(cfg.get("export")))
