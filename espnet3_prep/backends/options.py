@@ -22,7 +22,7 @@ JOBQUEUE_CLASSES = {
 SUBMITIT_ENVS = ("submitit_slurm", "submitit_local")
 ENVS = ("none", "local", *JOBQUEUE_CLASSES, *SUBMITIT_ENVS)
 # Options that our cluster builder sets itself; users may still override them.
-LOCAL_CLUSTER_OPTIONS = ("threads_per_worker", "memory_limit", "dashboard_address",
+LOCAL_CLUSTER_OPTIONS = ("processes", "threads_per_worker", "memory_limit", "dashboard_address",
                          "host", "scheduler_port", "silence_logs", "local_directory")
 # Options the submitit backend itself consumes (the rest go to submitit.AutoExecutor).
 SUBMITIT_BACKEND_OPTIONS = ("folder", "shards_per_job", "job_retries")

@@ -63,7 +63,14 @@ def test_item_error_in_a_job_reaches_the_driver_as_is(submitit_env: Any) -> None
 
 def _job_processes() -> list[psutil.Process]:
     return [p for p in psutil.Process().children(recursive=True)
-            if "submitit.core._submit" in " ".join(p.cmdline())]
+            if "submitit.core._submit" in " ".join(_cmdline(p))]
+
+
+def _cmdline(process: psutil.Process) -> list[str]:
+    try:
+        return process.cmdline()
+    except psutil.Error:  # a child that just ended (zombie, gone)
+        return []
 
 
 def test_killed_local_job_is_resubmitted(submitit_env: Any, tmp_path: Path,
