@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
-
-from .base import FeatureExtractor, FeatureOptions
+from .base import FeatureOptions
+from .none import NoFeatures
 
 __all__ = ["AUDIO_FORMATS", "RawAudio", "RawOptions"]
 
@@ -32,22 +31,10 @@ class RawOptions(FeatureOptions):
                              f"{', '.join(AUDIO_FORMATS)}")
 
 
-class RawAudio(FeatureExtractor):
-    """Dumps the audio as the features would have seen it (``dumps_audio``)."""
+class RawAudio(NoFeatures):
+    """Dumps the audio as the features would have seen it (``dumps_audio``); like
+    ``none``, no feature matrix."""
 
     name = "raw"
-    produces_features = False
     dumps_audio = True
     options_class = RawOptions
-
-    @property
-    def dim(self) -> int:
-        """Always 0: no feature matrix."""
-        return 0
-
-    def num_frames(self, num_samples: int) -> int:
-        """Always 0: no frames are produced."""
-        return 0
-
-    def _extract(self, wave: np.ndarray, seed: int | None) -> None:
-        return None

@@ -13,12 +13,10 @@ at shard commit does not wait for the whole ark.
 from __future__ import annotations
 
 import struct
-from pathlib import Path
-from typing import IO
 
 import numpy as np
 
-from espnet3_prep.storage.writeback import KICK_BYTES, start_writeback
+from espnet3_prep.writers.appending import AppendingFile
 
 _TOKENS = {("<f4", 2): b"FM ", ("<f8", 2): b"DM ", ("<f4", 1): b"FV ", ("<f8", 1): b"DV "}
 _INT32 = struct.Struct("<i")
@@ -35,33 +33,13 @@ def ark_header(key: str, array: np.ndarray) -> bytes:
     return (key + " ").encode("utf-8") + b"\0B" + token + dims
 
 
-class ArkWriter:
+class ArkWriter(AppendingFile):
     """Appends float matrices to one ark file (opened on the first write)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.size = 0
-        self._written_back = 0
-        self._file: IO[bytes] | None = None
 
     def write(self, key: str, array: np.ndarray) -> int:
         """Append ``array`` under ``key``; returns the byte offset for ``<ark>:<offset>``."""
         header = ark_header(key, array)  # validates dtype and shape first
         data = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
-        if self._file is None:
-            self._file = open(self.path, "wb")  # noqa: SIM115 - closed by close()
         offset = self.size + len(key.encode("utf-8")) + 1
-        self._file.write(header)
-        self._file.write(data)  # C-contiguous: written from its own buffer, no copy
-        self.size += len(header) + data.nbytes
-        if self.size - self._written_back >= KICK_BYTES:  # the commit's fsync waits less
-            self._file.flush()
-            start_writeback(self._file.fileno())
-            self._written_back = self.size
+        self.append(header, data)  # C-contiguous: written from its own buffer, no copy
         return offset
-
-    def close(self) -> None:
-        """Flush and close the file (idempotent)."""
-        if self._file is not None:
-            self._file.close()
-            self._file = None

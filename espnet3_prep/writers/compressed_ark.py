@@ -18,12 +18,10 @@ The error of a value is at most half a grid step of its column: (p25 - p0) / 128
 from __future__ import annotations
 
 import struct
-from pathlib import Path
-from typing import IO
 
 import numpy as np
 
-from espnet3_prep.storage.writeback import KICK_BYTES, start_writeback
+from espnet3_prep.writers.appending import AppendingFile
 from espnet3_prep.writers.ark import ark_header
 
 _GLOBAL = struct.Struct("<ffii")
@@ -105,32 +103,13 @@ def compress_matrix(array: np.ndarray) -> bytes:
     return header + stored.T.tobytes() + _to_bytes(cols, p).tobytes()
 
 
-class CompressedArkWriter:
+class CompressedArkWriter(AppendingFile):
     """Appends compressed matrices to one ark (the bytes of kaldiio's compression_method=2)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.size = 0
-        self._written_back = 0
-        self._file: IO[bytes] | None = None
 
     def write(self, key: str, array: np.ndarray) -> int:
         """Append ``array`` under ``key``; returns the byte offset for ``<ark>:<offset>``."""
         payload = compress_matrix(array)
-        if self._file is None:
-            self._file = open(self.path, "wb")  # noqa: SIM115 - closed by close()
         head = (key + " ").encode("utf-8") + b"\0B"
         offset = self.size + len(head) - 2
-        self._file.write(head + payload)
-        self.size += len(head) + len(payload)
-        if self.size - self._written_back >= KICK_BYTES:
-            self._file.flush()
-            start_writeback(self._file.fileno())
-            self._written_back = self.size
+        self.append(head + payload)
         return offset
-
-    def close(self) -> None:
-        """Flush and close the file (idempotent)."""
-        if self._file is not None:
-            self._file.close()
-            self._file = None

@@ -16,25 +16,18 @@ setting for it (the chunk header says how it was written).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import IO
 
 import numpy as np
 
-from espnet3_prep.storage.writeback import KICK_BYTES, start_writeback
+from espnet3_prep.writers.appending import AppendingFile
 
 CHUNK_FRAMES = 500  # lhotse's CHUNKY_FORMAT_CHUNK_SIZE: its reader relies on it
 TICK_POWER = -5  # lhotse's default: values rounded to multiples of 2^-5
 MAX_ERROR = 2.0 ** (TICK_POWER - 1)
 
 
-class LilcomArchiveWriter:
+class LilcomArchiveWriter(AppendingFile):
     """Appends lilcom-compressed matrices to one ``.lca`` file."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.size = 0
-        self._written_back = 0
-        self._file: IO[bytes] | None = None
 
     def write(self, key: str, array: np.ndarray) -> str:
         """Append ``array`` (rounded in place by lilcom); returns its lhotse storage key."""
@@ -42,26 +35,13 @@ class LilcomArchiveWriter:
 
         del key  # the archive holds no keys: the storage key is the offsets
         matrix = np.ascontiguousarray(array, dtype=np.float32)
-        if self._file is None:
-            self._file = open(self.path, "wb")  # noqa: SIM115 - closed by close()
         offsets = [self.size]
-        for begin in range(0, matrix.shape[0], CHUNK_FRAMES):
-            chunk = lilcom.compress(matrix[begin:begin + CHUNK_FRAMES],
-                                    tick_power=TICK_POWER, do_regression=False)
-            self._file.write(chunk)
-            offsets.append(len(chunk))
-            self.size += len(chunk)
-        if self.size - self._written_back >= KICK_BYTES:
-            self._file.flush()
-            start_writeback(self._file.fileno())
-            self._written_back = self.size
+        chunks = [lilcom.compress(matrix[begin:begin + CHUNK_FRAMES], tick_power=TICK_POWER,
+                                  do_regression=False)
+                  for begin in range(0, matrix.shape[0], CHUNK_FRAMES)]
+        offsets += [len(chunk) for chunk in chunks]
+        self.append(*chunks)
         return ",".join(map(str, offsets))
-
-    def close(self) -> None:
-        """Flush and close the file (idempotent)."""
-        if self._file is not None:
-            self._file.close()
-            self._file = None
 
 
 def read_lilcom(path: str | Path, key: str) -> np.ndarray:
