@@ -67,7 +67,7 @@ def submit_all(cfg: DictConfig) -> dict[str, list[dict[str, Any]]]:
                 overrides = {"async_specs_dir": Path(str(specs)).absolute() / split} if specs \
                     else {}
                 runner, _, n_items = build_runner(cfg, split, output_dir / split,
-                                                  save_index=True, **overrides)
+                                                  index="save", **overrides)
                 jobs[split] = runner(range(n_items))
         finally:
             close_parallel()
@@ -140,7 +140,7 @@ def collect_all(cfg: DictConfig) -> dict[str, dict[str, Any]]:
     with OutputLock(output_dir):
         ready = []
         for split in splits:
-            runner, one, n_items = build_runner(cfg, split, output_dir / split)
+            runner, one, n_items = build_runner(cfg, split, output_dir / split, index="load")
             ready.append((split, one, _checked_report(cfg, runner, n_items, output_dir / split)))
         incomplete = {s: r for s, _, r in ready if r["counts"]["done"] != len(r["shards"])
                       or not r["planned"]}

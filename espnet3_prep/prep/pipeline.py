@@ -73,21 +73,24 @@ def split_config(cfg: DictConfig, split: str) -> DictConfig:
     return copy
 
 
-def build_runner(cfg: DictConfig, split: str, split_dir: Path, *, save_index: bool = False,
+def build_runner(cfg: DictConfig, split: str, split_dir: Path, *, index: str = "",
                  **overrides: Any) -> tuple[Any, DictConfig, int]:
     """The split's runner (provider, plan key, runner options), its config, its size;
     ``overrides`` replace run options (e.g. a per-split ``async_specs_dir``).
-    ``save_index``: save the scanned items for the processes that run the shards."""
+    ``index="save"``: scan, and save the items for the processes that run the shards;
+    ``"load"``: use the items the run saved (merging its shards needs no rescan)."""
     one = split_config(cfg, split)
     provider_cls = resolve_class(str(cfg.provider._target_))
     runner_cls = resolve_class(str(cfg.runner._target_))
+    path = split_dir / INDEX_NAME
+    if index == "load":
+        one.item_index = str(path)  # a missing or foreign index: scanned as usual
     dataset = provider_cls.build_dataset(one)
     check_channel(one, dataset)
     check_exports(one, dataset)
-    index = split_dir / INDEX_NAME
-    if save_index and save_split_index(dataset, OmegaConf.to_container(one.dataset), split,
-                                       index):
-        one.item_index = str(index)  # workers, array tasks, detached jobs load it
+    if index == "save" and save_split_index(dataset, OmegaConf.to_container(one.dataset),
+                                            split, path):
+        one.item_index = str(path)  # workers, array tasks, detached jobs load it
     provider = provider_cls(one, params={"output_dir": str(split_dir)})
     if hasattr(provider, "use_dataset"):  # the in-process env reuses it (no second parse)
         provider.use_dataset(dataset)
@@ -100,7 +103,7 @@ def build_runner(cfg: DictConfig, split: str, split_dir: Path, *, save_index: bo
 
 def run_split(cfg: DictConfig, split: str, split_dir: Path) -> dict[str, Any]:
     """Plan, run and collect one split."""
-    runner, one, n_items = build_runner(cfg, split, split_dir, save_index=True)
+    runner, one, n_items = build_runner(cfg, split, split_dir, index="save")
     start = time.perf_counter()
     outcome = runner.run(range(n_items))
     wall = time.perf_counter() - start
