@@ -9,12 +9,17 @@ Two Hydra resolvers used by ``conf/config.yaml``:
   resumes it.
 * ``${hydra_dir:<action>,<dir>}`` / ``${hydra_subdir:<action>}`` /
   ``${hydra_log:<action>,<file>}`` — ``action=plan`` writes nothing: no run dir, no
-  ``.hydra/`` and no log file (the log goes to the terminal only).
+  ``.hydra/`` and no log file (the log goes to the terminal only); ``${hydra_sweep_dir:...}``
+  does the same for a multirun (``-m action=plan``).
 """
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
+import shutil
+import tempfile
 from collections.abc import Iterable
 from typing import Any
 
@@ -56,27 +61,54 @@ def non_output_keys(overrides: Iterable[Any] | None = None) -> list[str]:
     return keys
 
 
-def _action(value: Any) -> str:
+def action_name(value: Any) -> str:
+    """An ``action`` value (a string or the enum of the structured config) as text."""
     return str(getattr(value, "value", value))
 
 
 def hydra_dir(action: Any, run_dir: str) -> str:
     """Hydra's run dir: ``run_dir``, or the current folder (already there) for a dry run."""
-    return os.curdir if _action(action) in WRITES_NOTHING else run_dir
+    return os.curdir if action_name(action) in WRITES_NOTHING else run_dir
+
+
+def hydra_sweep_dir(action: Any, sweep_dir: str) -> str:
+    """A multirun's folder: ``sweep_dir``, or for a dry run a private temporary folder
+    removed when the process exits (Hydra creates the sweep and job folders and writes
+    ``multirun.yaml`` before any job runs)."""
+    if action_name(action) not in WRITES_NOTHING:
+        return sweep_dir
+    _PLANNED_SWEEP["dir"] = sweep_dir
+    return _scratch_dir()
+
+
+_PLANNED_SWEEP: dict[str, str] = {}
+
+
+def planned_sweep_dir() -> str | None:
+    """Where a dry-run multirun would have put its sweep (None outside one)."""
+    return _PLANNED_SWEEP.get("dir")
+
+
+@functools.cache
+def _scratch_dir() -> str:
+    path = tempfile.mkdtemp(prefix="espnet3-prep-plan-")
+    atexit.register(shutil.rmtree, path, True)
+    return path
 
 
 def hydra_subdir(action: Any) -> str | None:
     """Where Hydra saves the composed config (``.hydra``; none for a dry run)."""
-    return None if _action(action) in WRITES_NOTHING else ".hydra"
+    return None if action_name(action) in WRITES_NOTHING else ".hydra"
 
 
 def hydra_log(action: Any, log_file: str) -> str:
     """The job's log file (the null device for a dry run)."""
-    return os.devnull if _action(action) in WRITES_NOTHING else log_file
+    return os.devnull if action_name(action) in WRITES_NOTHING else log_file
 
 
 def register_resolvers() -> None:
     """Register the resolvers (idempotent)."""
     for name, fn in (("non_output_keys", non_output_keys), ("hydra_dir", hydra_dir),
-                     ("hydra_subdir", hydra_subdir), ("hydra_log", hydra_log)):
+                     ("hydra_sweep_dir", hydra_sweep_dir), ("hydra_subdir", hydra_subdir),
+                     ("hydra_log", hydra_log)):
         OmegaConf.register_new_resolver(name, fn, replace=True)

@@ -28,6 +28,7 @@ from espnet3_prep.prep.collect import MANIFEST, data_dir_flags, write_rows
 from espnet3_prep.storage.files import atomic_batch
 from espnet3_prep.storage.lock import OutputLock
 from espnet3_prep.writers.exports import EXPORTS, exports_present
+from espnet3_prep.writers.hf_dataset import hf_split_written, write_hf_dataset
 from espnet3_prep.writers.lhotse import iter_manifest
 from espnet3_prep.writers.paths import check_mode, missing_files, old_split_dirs, rewrite_row
 
@@ -91,6 +92,10 @@ def write_relocated(split_dir: Path, rows: list[dict[str, Any]]) -> list[str]:
     names = exports_present(split_dir)
     for name in names:
         EXPORTS[name](split_dir, feature)
+    hf = hf_split_written(split_dir)  # <output_dir>/hf_dataset/<split>: absolute paths
+    if hf is not None:
+        write_hf_dataset(split_dir, hf)
+        names.append("hf_dataset")
     return names
 
 

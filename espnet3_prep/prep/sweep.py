@@ -26,6 +26,7 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from espnet3_prep.prep.output_keys import WRITES_NOTHING, action_name, planned_sweep_dir
 from espnet3_prep.storage.files import atomic_write_json
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,11 @@ def job_config(cfg: DictConfig) -> DictConfig:
     """``cfg`` with ``output_dir`` set to this sweep job's folder (unchanged in single runs)."""
     if not in_multirun():
         return cfg
-    job_dir = HydraConfig.get().runtime.output_dir
+    hydra = HydraConfig.get()
+    job_dir = hydra.runtime.output_dir
+    planned = planned_sweep_dir()  # -m action=plan: show where the job would write
+    if planned is not None and action_name(cfg.get("action")) in WRITES_NOTHING:
+        job_dir = str(Path(planned) / str(hydra.sweep.subdir))
     copy = cfg.copy()
     copy.output_dir = str(job_dir)
     return copy
@@ -88,6 +93,8 @@ class SweepSummary(Callback):
         # lazy: sweep_table imports FAILED_FILE from this module (a cycle at import time)
         from espnet3_prep.prep.sweep_table import print_table, sweep_rows, write_summary
 
+        if action_name(config.get("action")) in WRITES_NOTHING:  # -m action=plan: nothing to sum up
+            return
         sweep_dir = Path(str(config.hydra.sweep.dir)).absolute()
         rows = sweep_rows(sweep_dir, since=self.started)
         if not rows:

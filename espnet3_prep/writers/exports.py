@@ -61,7 +61,7 @@ register_export("lhotse", write_lhotse, (RECORDINGS, SUPERVISIONS, FEATURES),
 register_export("hf", write_hf, (PARQUET,), ("audio", "feats"),
                 ("pyarrow", "pip install 'espnet3-prep[hf]' (pyarrow)"))
 # gets the hf.* options instead of the feature config; writes <output_dir>/hf_dataset/<split>
-# (outside the split folder: action=relocate does not rewrite it)
+# (outside the split folder; action=relocate rewrites it too, see prep/relocate.py)
 register_export("hf_dataset", write_hf_dataset, (),
                 needs=("datasets", "pip install 'espnet3-prep[hf]' (datasets)"))
 

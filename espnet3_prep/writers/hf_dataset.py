@@ -12,6 +12,11 @@ reads), ``num_frames``, ``feat_dim``. ``audio`` is the file path by default;
 ``hf.embed_audio=true`` stores a ``datasets.Audio`` column with the file's bytes instead (the
 dataset then works without the corpus). A split is rewritten whole and swapped in atomically;
 the same manifest gives byte-identical files (the fingerprint is the manifest's hash).
+
+Paths in ``audio`` and ``feats`` are absolute even with ``paths=relative``: ``datasets`` and
+``kaldiio`` resolve a relative path against the working directory, not against the
+dataset. After moving an output, ``action=relocate`` rewrites ``hf_dataset/`` from the
+relocated manifest (``hf.embed_audio=true`` keeps the audio inside the dataset).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from typing import Any
 from espnet3_prep.errors import ConfigError
 from espnet3_prep.storage.files import atomic_open
 from espnet3_prep.writers.lhotse import MANIFEST, iter_manifest
+from espnet3_prep.writers.paths import rewrite_row
 
 HF_DIR = "hf_dataset"
 HF_KEYS = {"embed_audio": False}
@@ -82,12 +88,13 @@ def write_hf_dataset(split_dir: Path, hf: dict[str, Any] | None = None) -> list[
     from datasets.table import InMemoryTable
 
     embed = hf_options(hf)["embed_audio"]
-    rows = list(iter_manifest(split_dir / MANIFEST))
+    rows = [rewrite_row(r, split_dir, "absolute") for r in iter_manifest(split_dir / MANIFEST)]
     with_feats = bool(rows) and "feats" in rows[0]
     features = _features(embed, with_feats)
     table = pa.Table.from_pylist([_row(r, embed, with_feats) for r in rows],
                                  schema=features.arrow_schema)
-    digest = hashlib.sha256((split_dir / MANIFEST).read_bytes() + bytes([embed])).hexdigest()
+    digest = hashlib.sha256((split_dir / MANIFEST).read_bytes() + bytes([embed])
+                            + str(split_dir.absolute()).encode()).hexdigest()
     name = hf_split_name(split_dir.name)
     dataset = datasets.Dataset(InMemoryTable(table), info=datasets.DatasetInfo(
         features=features), split=datasets.NamedSplit(name), fingerprint=digest[:16])
@@ -106,3 +113,14 @@ def write_hf_dataset(split_dir: Path, hf: dict[str, Any] | None = None) -> list[
     with atomic_open(root / "dataset_dict.json") as handle:
         handle.write(json.dumps({"splits": splits}))
     return [final, root / "dataset_dict.json"]
+
+
+def hf_split_written(split_dir: Path) -> dict[str, Any] | None:
+    """The ``hf.*`` options ``split_dir``'s saved HF split was written with (whether its
+    audio is embedded), or None when the output has no HF split for it."""
+    info = split_dir.parent / HF_DIR / hf_split_name(split_dir.name) / "dataset_info.json"
+    try:
+        features = json.loads(info.read_text(encoding="utf-8")).get("features") or {}
+    except (OSError, ValueError):
+        return None
+    return {"embed_audio": (features.get("audio") or {}).get("_type") == "Audio"}

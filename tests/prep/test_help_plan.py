@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 
 from espnet3_prep.config import Action
@@ -43,6 +44,21 @@ def test_plan_writes_nothing_not_even_hydra_files(tmp_path: Path) -> None:
     proc = run_cli(f"output_dir={existing}", "action=plan", "parallel=slurm", cwd=cwd)
     assert proc.returncode == 0, proc.stderr
     assert not list(existing.iterdir()) and not list(cwd.iterdir())
+
+
+def test_multirun_plan_writes_nothing_and_names_the_sweep_folders(tmp_path: Path) -> None:
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    out = tmp_path / "out"
+    scratch = set(Path(tempfile.gettempdir()).glob("espnet3-prep-plan-*"))
+    proc = run_cli("-m", f"output_dir={out}", "action=plan", "dataset.splits=[dev-clean-2]",
+                   "feature=none,fbank", cwd=cwd)
+    assert proc.returncode == 0, proc.stderr
+    for point in ("feature=none", "feature=fbank"):  # where the real sweep would write
+        assert f"-> {out}/multirun/{point}/dev-clean-2" in proc.stdout, proc.stdout
+    assert not out.exists(), sorted(out.rglob("*"))
+    assert not list(cwd.iterdir())
+    assert set(Path(tempfile.gettempdir()).glob("espnet3-prep-plan-*")) <= scratch  # removed
 
 
 def test_cfg_job_prints_the_composed_config() -> None:

@@ -9,7 +9,7 @@ import kaldiio
 import numpy as np
 import pytest
 
-from espnet3_prep.prep.runner import PrepSink, frame_sums
+from espnet3_prep.prep.sink import PrepSink, frame_sums
 
 SHAPES = [(0, 80), (1, 80), (2, 3), (3, 1), (7, 80), (513, 80), (1999, 81), (4, 23)]
 

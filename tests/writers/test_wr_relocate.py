@@ -172,3 +172,30 @@ def test_collect_re_anchors_only_the_shards_own_files(tmp_path: Path) -> None:
                                           "audio": "/corpus/a.flac"}
     custom = {"feats": "/data/my_feats/00003/feats.ark:9"}  # a custom runner's own arks
     assert in_shard(dict(custom), shard) == custom
+
+
+def test_hf_dataset_of_a_moved_relative_output_reads_after_relocate(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``hf_dataset/`` holds absolute paths (HF and kaldiio resolve relative ones against
+    the working directory); relocate rewrites it from the moved manifest."""
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf_home"))
+    import datasets
+
+    old = _prepare(tmp_path / "first" / "exp", "paths=relative", "export=[hf_dataset]").parent
+    moved = tmp_path / "second" / "exp"
+    moved.parent.mkdir()
+    os.rename(old, moved)
+    hf_dir = moved / "hf_dataset"
+    stale = datasets.load_from_disk(str(hf_dir))["dev_clean_2"]
+    assert stale[0]["feats"].startswith(f"{old}/{SPLIT}/shards/")  # names the old place
+    proc = run_cli(f"output_dir={moved}", "action=relocate")
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["utt_id"]: r for r in _rows(moved / SPLIT)}
+    loaded = datasets.load_from_disk(str(hf_dir))["dev_clean_2"]
+    assert sorted(loaded["utt_id"]) == sorted(rows)
+    for got in loaded:
+        assert got["feats"].startswith(f"{moved}/{SPLIT}/shards/")
+        feats = kaldiio.load_mat(got["feats"])
+        assert feats.shape == (rows[got["utt_id"]]["num_frames"], 80)
+        assert os.path.isfile(got["audio"])
