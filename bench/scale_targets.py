@@ -135,10 +135,10 @@ def slurm_rows(found: dict[str, Outcome], args: argparse.Namespace) -> list[Row]
         text, ok = _accounted(o, args.utts)
         rows.append(Row(f"x-{name}", what, f"{o.wall_s:.0f} s, {text}", "all, once", ok))
         if name == "submitit" and o.workers_mb:
-            tasks = len(o.workers_mb)  # every array task is a process of its own
+            tasks = args.array_tasks  # a task is a few processes (batch shell, python)
             rows.append(Row("x-task", "per array task: CPU seconds (startup + its shard)",
-                            f"{o.workers_cpu_s / tasks:.2f} s over {tasks} task processes, "
-                            f"peak <= {o.workers_mb[0]:.0f} MB", ""))
+                            f"{o.workers_cpu_s / tasks:.2f} s ({len(o.workers_mb)} "
+                            f"processes), peak <= {o.workers_mb[0]:.0f} MB", ""))
     return rows
 
 
