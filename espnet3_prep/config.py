@@ -24,6 +24,7 @@ class Action(Enum):
     status = "status"
     collect = "collect"
     relocate = "relocate"
+    verify = "verify"
 
 
 class PathsMode(Enum):
@@ -57,6 +58,7 @@ class RunnerConfig:
     item_timeout_s: float | None = None
     retry_failed: bool = False
     progress: bool = True
+    verify: bool = False
 
 
 @dataclass
@@ -68,6 +70,8 @@ class ParallelConfig:
     options: dict[str, Any] = field(default_factory=dict)
     worker_timeout_s: float = 120.0
     adapt: bool | None = None
+    dashboard: bool = False
+    security: str | None = None
 
 
 @dataclass

@@ -14,19 +14,38 @@ from typing import Any
 from espnet3_prep.backends.dask_jobqueue_import import import_dask_jobqueue
 from espnet3_prep.backends.defaults import DEFAULT_RUN_NAME, job_defaults
 from espnet3_prep.backends.options import JOBQUEUE_CLASSES
+from espnet3_prep.backends.security import (
+    WORKER_HTTP_ARGS,
+    http_config,
+    jobqueue_security_kwargs,
+    local_security_kwargs,
+    log_dashboard,
+    scheduler_http_options,
+)
+from espnet3_prep.storage.private import private_dir
 
 log = logging.getLogger(__name__)
 
 
 def build_cluster(config: dict[str, Any]) -> Any:
     """Start (but do not scale) the cluster described by a normalized parallel config."""
+    import dask
+
     env = config["env"]
     options = dict(config.get("options") or {})
-    if env == "local":
-        return _local_cluster(config["n_workers"], options)
-    if env in JOBQUEUE_CLASSES:
-        return _jobqueue_cluster(env, options, config.get("name") or DEFAULT_RUN_NAME)
-    raise ValueError(f"no Dask cluster for parallel.env={env}")
+    dashboard = bool(config.get("dashboard", False))
+    security = str(config.get("security") or ("tls" if env in JOBQUEUE_CLASSES else "none"))
+    with dask.config.set(http_config(dashboard)):  # read when the scheduler starts
+        if env == "local":
+            cluster = _local_cluster(config["n_workers"], options, dashboard, security)
+        elif env in JOBQUEUE_CLASSES:
+            cluster = _jobqueue_cluster(env, options, config.get("name") or DEFAULT_RUN_NAME,
+                                        dashboard, security)
+        else:
+            raise ValueError(f"no Dask cluster for parallel.env={env}")
+    if dashboard:
+        log_dashboard(cluster)
+    return cluster
 
 
 LOCAL_TICK = "1s"
@@ -38,7 +57,8 @@ core that the workers of a local cluster need. Used unless the dask config sets 
 """
 
 
-def _local_cluster(n_workers: int, options: dict[str, Any]) -> Any:
+def _local_cluster(n_workers: int, options: dict[str, Any], dashboard: bool,
+                   security: str) -> Any:
     import dask
     from distributed import LocalCluster
 
@@ -46,9 +66,11 @@ def _local_cluster(n_workers: int, options: dict[str, Any]) -> Any:
         "n_workers": n_workers,
         "threads_per_worker": 1,
         "processes": True,
-        "dashboard_address": ":0",
-        "host": "127.0.0.1",
+        "host": "127.0.0.1",  # scheduler, nannies and workers: this host only
         "silence_logs": logging.ERROR,
+        "dashboard_address": scheduler_http_options(dashboard)["dashboard_address"],
+        "scheduler_kwargs": {"dashboard": dashboard},
+        **local_security_kwargs(security),
     }
     kwargs.update(options)
     with dask.config.set(local_dask_config()):  # nannies pass it on to the workers
@@ -85,7 +107,7 @@ def jobqueue_kwargs(env: str, options: dict[str, Any], run_name: str) -> dict[st
         kwargs["job_extra_directives"] = extra
     kwargs.setdefault("job_name", run_name)
     log_dir = Path(kwargs.get("log_directory") or Path("exp") / "parallel_logs").absolute()
-    log_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(log_dir)  # job scripts' logs, TLS certificates: yours only
     kwargs["log_directory"] = str(log_dir)
     if kwargs.get("interface") is None and "host" not in kwargs:
         kwargs["interface"] = default_interface()
@@ -93,12 +115,16 @@ def jobqueue_kwargs(env: str, options: dict[str, Any], run_name: str) -> dict[st
     return kwargs
 
 
-def _jobqueue_cluster(env: str, options: dict[str, Any], run_name: str) -> Any:
+def _jobqueue_cluster(env: str, options: dict[str, Any], run_name: str, dashboard: bool,
+                      security: str) -> Any:
     dask_jobqueue = import_dask_jobqueue()
     cluster_cls = getattr(dask_jobqueue, JOBQUEUE_CLASSES[env])
     kwargs = jobqueue_kwargs(env, options, run_name)
-    kwargs["scheduler_options"] = {"dashboard_address": ":0",
+    kwargs["scheduler_options"] = {**scheduler_http_options(dashboard),
                                    **dict(kwargs.get("scheduler_options") or {})}
+    kwargs["worker_extra_args"] = [*WORKER_HTTP_ARGS, *(kwargs.get("worker_extra_args") or [])]
+    for key, value in jobqueue_security_kwargs(security, Path(kwargs["log_directory"])).items():
+        kwargs.setdefault(key, value)
     if env == "pbs":
         kwargs["job_cls"] = _pbs_job_cls()
     return cluster_cls(**kwargs)

@@ -26,6 +26,8 @@ LOCAL_CLUSTER_OPTIONS = ("threads_per_worker", "memory_limit", "dashboard_addres
 # Options the submitit backend itself consumes (the rest go to submitit.AutoExecutor).
 SUBMITIT_BACKEND_OPTIONS = ("folder", "shards_per_job", "job_retries")
 SUBMITIT_EXECUTORS = ("slurm", "local")
+SECURITY_MODES = ("tls", "none")
+"""``parallel.security``: TLS with per-run certificates, or plain TCP."""
 
 
 def normalize_parallel_config(config: dict[str, Any] | None) -> dict[str, Any]:
@@ -33,10 +35,11 @@ def normalize_parallel_config(config: dict[str, Any] | None) -> dict[str, Any]:
     if not config:
         return {"env": "none", "n_workers": 1, "options": {}}
     unknown = set(config) - {"env", "n_workers", "options", "name", "worker_timeout_s",
-                             "adapt"}
+                             "adapt", "dashboard", "security"}
     if unknown:
         raise ConfigError(f"parallel: unknown keys {sorted(unknown)}; valid keys are env, "
-                          "n_workers, options, name, worker_timeout_s, adapt")
+                          "n_workers, options, name, worker_timeout_s, adapt, dashboard, "
+                          "security")
     env = str(config.get("env") or "none")
     if env not in ENVS:
         raise ConfigError(f"parallel.env={env!r} is not supported; choose one of "
@@ -46,11 +49,34 @@ def normalize_parallel_config(config: dict[str, Any] | None) -> dict[str, Any]:
         raise ConfigError(f"parallel.n_workers must be a positive integer, got {n_workers!r}")
     options = dict(config.get("options") or {})
     check_options(env, options)
-    out = {"env": env, "n_workers": n_workers, "options": options}
+    out = {"env": env, "n_workers": n_workers, "options": options,
+           "dashboard": _check_dashboard(config.get("dashboard")),
+           "security": _check_security(env, config.get("security"))}
     for key in ("name", "worker_timeout_s", "adapt"):
         if key in config and config[key] is not None:
             out[key] = config[key]
     return out
+
+
+def _check_dashboard(value: Any) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise ConfigError(f"parallel.dashboard must be true or false, got {value!r}")
+    return value
+
+
+def _check_security(env: str, value: Any) -> str:
+    """``tls`` or ``none``; by default ``tls`` where the scheduler listens on the network."""
+    if value is None:
+        return "tls" if env in JOBQUEUE_CLASSES else "none"
+    if value not in SECURITY_MODES:
+        raise ConfigError(f"parallel.security={value!r} is not supported; choose tls (the "
+                          "default for jobqueue clusters: per-run certificates) or none")
+    if value == "tls" and env not in ("local", *JOBQUEUE_CLASSES):
+        raise ConfigError(f"parallel.security=tls applies to Dask clusters (local, "
+                          f"{', '.join(JOBQUEUE_CLASSES)}), not parallel.env={env}; drop it")
+    return str(value)
 
 
 def check_options(env: str, options: dict[str, Any]) -> None:

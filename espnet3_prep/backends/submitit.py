@@ -36,6 +36,7 @@ from espnet3_prep.backends.submitit_job import JobReport, run_job
 from espnet3_prep.errors import BackendError, ConfigError
 from espnet3_prep.execution.file_progress import ProgressFiles
 from espnet3_prep.execution.task import ProgressFn, ShardResult, ShardTask
+from espnet3_prep.storage.private import folder_check_line, private_dir
 from espnet3_prep.storage.shards import ShardStore
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,9 @@ class SubmititBackend(Backend):
         parameters = {**SUBMITIT_PARAMETERS, "name": self.config.get("name") or DEFAULT_RUN_NAME,
                       "slurm_array_parallelism": self.n_workers}
         parameters.update({k: v for k, v in options.items() if k not in ctor})
+        if self.cluster == "slurm":  # before submitit unpickles the job from the folder
+            parameters["slurm_setup"] = [folder_check_line(self.folder),
+                                         *(parameters.get("slurm_setup") or [])]
         return ctor, parameters
 
     def executor(self) -> Any:
@@ -99,6 +103,7 @@ class SubmititBackend(Backend):
         if self._executor is None:
             import submitit
 
+            private_dir(self.folder)  # pickles the jobs unpickle: yours only
             try:
                 executor = submitit.AutoExecutor(folder=self.folder, cluster=self.cluster,
                                                  **self.ctor_options)

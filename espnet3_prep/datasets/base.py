@@ -15,7 +15,6 @@ without audio), ``issues`` lists dataset-level problems found while scanning (se
 from __future__ import annotations
 
 import bisect
-import os
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -31,8 +30,10 @@ from espnet3_prep.datasets.scanning import (  # noqa: F401  (re-exported for the
     gc_paused,
     ordered_map,
     relative_path,
+    require_dir,
+    require_file,
+    string_list,
 )
-from espnet3_prep.errors import ConfigError
 from espnet3_prep.ids import validate_id
 
 ISSUE_DUPLICATE = "duplicate_utt_id"
@@ -285,30 +286,3 @@ class CorpusType:
     def build(self, cfg: Mapping[str, Any], split: str) -> Dataset:
         """Scan the inputs of ``split`` and return its Dataset."""
         raise NotImplementedError
-
-
-def require_dir(path: str, key: str, fix: str) -> None:
-    """ConfigError unless ``path`` is an existing directory."""
-    if not os.path.isdir(path):
-        what = "is not a directory" if os.path.exists(path) else "does not exist"
-        raise ConfigError(f"{key}: {path} {what} — {fix}")
-
-
-def require_file(path: str, key: str, fix: str) -> None:
-    """ConfigError unless ``path`` is an existing regular file."""
-    if not os.path.isfile(path):
-        what = "is not a file" if os.path.exists(path) else "does not exist"
-        raise ConfigError(f"{key}: {path} {what} — {fix}")
-
-
-def string_list(cfg: Mapping[str, Any], key: str, fix: str) -> list[str]:
-    """``cfg[key]`` as a non-empty list of strings (a single string is accepted)."""
-    value = cfg.get(key)
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, Sequence) or not value or not all(
-        isinstance(v, str) and v for v in value
-    ):
-        raise ConfigError(f"dataset.{key}: expected a non-empty list of names, got {value!r} "
-                          f"— {fix}")
-    return list(value)

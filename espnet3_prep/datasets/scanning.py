@@ -1,5 +1,6 @@
 """Scanning helpers shared by the corpus readers: relative paths, the inputs'
-fingerprint, a GC pause while building, tolerant line decoding."""
+fingerprint, a GC pause while building, tolerant line decoding, an ordered threaded map,
+config checks (directories, files, name lists)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import gc
 import hashlib
 import os
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from espnet3_prep.errors import ConfigError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -102,3 +105,30 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], threads: int = SCAN_TH
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+def require_dir(path: str, key: str, fix: str) -> None:
+    """ConfigError unless ``path`` is an existing directory."""
+    if not os.path.isdir(path):
+        what = "is not a directory" if os.path.exists(path) else "does not exist"
+        raise ConfigError(f"{key}: {path} {what} — {fix}")
+
+
+def require_file(path: str, key: str, fix: str) -> None:
+    """ConfigError unless ``path`` is an existing regular file."""
+    if not os.path.isfile(path):
+        what = "is not a file" if os.path.exists(path) else "does not exist"
+        raise ConfigError(f"{key}: {path} {what} — {fix}")
+
+
+def string_list(cfg: Mapping[str, Any], key: str, fix: str) -> list[str]:
+    """``cfg[key]`` as a non-empty list of strings (a single string is accepted)."""
+    value = cfg.get(key)
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, Sequence) or not value or not all(
+        isinstance(v, str) and v for v in value
+    ):
+        raise ConfigError(f"dataset.{key}: expected a non-empty list of names, got {value!r} "
+                          f"— {fix}")
+    return list(value)

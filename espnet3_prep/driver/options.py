@@ -19,7 +19,7 @@ from espnet3_prep.execution.task import ON_ERROR_CHOICES
 
 CONFIG_KEYS = ("shard_size", "batch_size", "async_mode", "async_specs_dir", "async_result_dir",
                "resume", "on_error", "retries", "max_failures", "item_timeout_s",
-               "retry_failed", "progress")
+               "retry_failed", "progress", "verify")
 """The keys of the ``runner`` config section that are run options (the rest: ``_target_``)."""
 
 
@@ -37,6 +37,7 @@ class RunOptions:
     item_timeout_s: float | None = None
     retry_failed: bool = False
     progress: bool = True
+    verify: bool = False
     description: str = "items"
     async_mode: bool = False
     async_specs_dir: Path | None = None
@@ -78,6 +79,8 @@ def _check(options: RunOptions) -> None:
     if options.on_error not in ON_ERROR_CHOICES:
         raise ConfigError(f"runner.on_error={options.on_error!r}; choose one of "
                           f"{', '.join(ON_ERROR_CHOICES)}")
+    if not isinstance(options.verify, bool):
+        raise ConfigError(f"runner.verify must be true or false, got {options.verify!r}")
     if not _is_int(options.retries) or options.retries < 0:
         raise ConfigError(f"runner.retries must be an integer >= 0, got {options.retries!r}")
     if options.max_failures is not None and options.max_failures < 0:

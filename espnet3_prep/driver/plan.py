@@ -9,6 +9,7 @@ retry (``retry_failed``: only their failed items) and to run, asking
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,8 @@ from espnet3_prep.storage.shards import (
     make_plan_record,
     plan_shards,
 )
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -86,12 +89,19 @@ def plan_run(options: RunOptions, plan_key: dict[str, Any], indices: Iterable[in
         return RunPlan(shards, states=[ShardState(s) for s in shards])
     store = ShardStore(store_root)
     plan_hash = ensure_plan(store, record, options.resume, clean_stale=clean_stale)
-    states = [_state(store, shard, plan_hash, options.retry_failed) for shard in shards]
+    states = [_state(store, shard, plan_hash, options.retry_failed, options.verify)
+              for shard in shards]
     return RunPlan(shards, record, store, states)
 
 
-def _state(store: ShardStore, shard: Shard, plan_hash: str, retry_failed: bool
-           ) -> ShardState:
+def _state(store: ShardStore, shard: Shard, plan_hash: str, retry_failed: bool,
+           verify: bool) -> ShardState:
+    marker = store.read_marker(shard.id)
+    problems = store.damage(shard.id, marker, verify) if marker and \
+        marker.get("plan_hash") == plan_hash else []
+    if problems:  # every backend must see it as not done, so the marker goes
+        log.warning("shard %s is damaged, rerunning it: %s", shard.name, "; ".join(problems))
+        store.invalidate(shard.id)
     marker = store.done_marker(shard.id, plan_hash)
     if marker is not None and retry_failed and marker.get("counts", {}).get("failed"):
         return ShardState(shard, marker, failed_indices(store, shard.id))

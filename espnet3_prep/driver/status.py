@@ -25,8 +25,9 @@ STATES = ("done", "running", "pending", "failed", "missing")
 TAIL_LINES = 6
 
 
-def store_status(store_root: str | Path) -> dict[str, Any]:
-    """Per-shard state, counts, items done, throughput and ETA of one store."""
+def store_status(store_root: str | Path, checksums: bool = False) -> dict[str, Any]:
+    """Per-shard state, counts, items done, throughput and ETA of one store (a done
+    shard's files are checked for their sizes, and checksums with ``checksums``)."""
     store = ShardStore(store_root)
     if not (store.root / PLAN_NAME).exists():
         return {"store": str(store.root), "planned": False, "shards": [],
@@ -37,13 +38,13 @@ def store_status(store_root: str | Path) -> dict[str, Any]:
     if book.plan_hash != plan["plan_hash"]:
         book = JobBook(layout)  # records of another plan say nothing about this one
     states = latest_job_states(book)  # before markers: a job ending meanwhile reads done
-    rows = [shard_row(i, store, plan["plan_hash"], book, states)
+    rows = [shard_row(i, store, plan["plan_hash"], book, states, checksums)
             for i in range(int(plan["layout"]["num_shards"]))]
     return _summary(store, plan, rows)
 
 
 def shard_row(shard_id: int, store: ShardStore, plan_hash: str, book: JobBook,
-              states: dict[str, JobState]) -> dict[str, Any]:
+              states: dict[str, JobState], checksums: bool = False) -> dict[str, Any]:
     """One shard's state, items, job and (when failed) the reason and log tail."""
     held = book.job_of(shard_id)
     name, job = held if held else (None, {})
@@ -55,10 +56,14 @@ def shard_row(shard_id: int, store: ShardStore, plan_hash: str, book: JobBook,
                            "job_id": job.get("job_id"), "kind": job.get("kind"),
                            "log": job.get("log"), "detail": "", "log_tail": [],
                            "worker": worker}
-    marker = store.done_marker(shard_id, plan_hash)
+    marker = store.done_marker(shard_id, plan_hash, checksums=checksums)
     if marker is not None:
         num = int(marker.get("num_items", items or 0))
         row.update(state="done", items=num, items_done=num, detail=_counts(marker))
+        return row
+    if damaged := _damage(store, shard_id, plan_hash, checksums):
+        row.update(state="failed", detail=f"files changed since written ({damaged}); "
+                   "resubmit with runner.verify=true to redo it")
         return row
     if name is None:
         row.update(state="missing", detail="never submitted")
@@ -66,7 +71,7 @@ def shard_row(shard_id: int, store: ShardStore, plan_hash: str, book: JobBook,
     row["items_done"] = int((worker or {}).get("items_done", 0))
     state = states.get(name, JobState(False, "unknown"))
     recorded = (worker or {}).get("state")
-    if state.alive and recorded != "failed":
+    if state.alive and (recorded != "failed" or state.queued):  # queued: requeued job
         running = recorded == "running" and not state.queued
         row.update(state="running" if running else "pending",
                    detail=f"job {state.label}" if running or state.queued
@@ -96,6 +101,14 @@ def log_tail(path: str | None, lines: int = TAIL_LINES) -> list[str]:
     except OSError:
         return []
     return [line for line in text.splitlines() if line.strip()][-lines:]
+
+
+def _damage(store: ShardStore, shard_id: int, plan_hash: str, checksums: bool) -> str:
+    """Why a shard committed for this plan is not done (its files changed), or ``""``."""
+    marker = store.read_marker(shard_id)
+    if marker is None or marker.get("plan_hash") != plan_hash:
+        return ""
+    return "; ".join(store.damage(shard_id, marker, checksums))
 
 
 def _summary(store: ShardStore, plan: dict[str, Any], rows: list[dict[str, Any]]

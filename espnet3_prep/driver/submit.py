@@ -28,6 +28,7 @@ from espnet3_prep.backends.detached.specs import check_importable, make_spec, wr
 from espnet3_prep.driver.options import RunOptions
 from espnet3_prep.driver.plan import RunPlan, ShardState, plan_run
 from espnet3_prep.errors import ConfigError
+from espnet3_prep.storage.private import private_dir
 from espnet3_prep.storage.shards import RESULTS_FILE, ShardStore
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,8 @@ def submit_detached(request: DetachedRequest, indices: Iterable[int],
     book.start(plan.plan_hash, [len(s.indices) for s in plan.shards])
     book.argv = list(sys.argv)  # for status/collect hints: how this was submitted
     entries, todo = _select(plan, book)
+    for folder in (layout.root, layout.specs):  # specs name classes the jobs import
+        private_dir(folder)
     requests = _requests(request, plan, todo, config, layout, book)
     try:
         submit(config, requests, layout, _recorder(book, entries))

@@ -17,6 +17,7 @@ from espnet3_prep.prep.pipeline import run_prep
 from espnet3_prep.prep.plan import print_plan
 from espnet3_prep.prep.summary import print_summary
 from espnet3_prep.prep.sweep import clear_failure, in_multirun, record_failure
+from espnet3_prep.prep.verify import verify_output
 from espnet3_prep.report import finish_report
 
 log = logging.getLogger("espnet3_prep")
@@ -78,6 +79,8 @@ def _dispatch(cfg: DictConfig, action: str) -> dict[str, Any] | None:
     if action == "plan":
         print_plan(cfg)
         return None
+    if action == "verify":
+        return verify_output(cfg)
     stats = run_prep(cfg)
     print_summary(stats, str(cfg.output_dir))
     finish_report(str(cfg.output_dir), stats)  # details + output_dir/report.html

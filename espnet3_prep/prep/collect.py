@@ -9,6 +9,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from espnet3_prep.prep.verify import merged_intact, record_collected
 from espnet3_prep.storage.files import (
     AtomicBatch,
     atomic_batch,
@@ -36,13 +37,15 @@ SOURCES = "shards/COLLECTED"
 
 
 def collect_split(split: str, split_dir: Path, shard_ids: list[int], wall_s: float,
-                  exports: dict[str, Any] | None = None) -> dict[str, Any]:
+                  exports: dict[str, Any] | None = None, verify: bool = False
+                  ) -> dict[str, Any]:
     """Write manifest.jsonl, the Kaldi data dir, feats_stats.npz, dropped/errors, stats
     and the selected exports (``exports``: see ``writers.exports.export_options``; its
     ``paths`` = absolute|relative, see :mod:`espnet3_prep.writers.paths`).
 
     Every file is rewritten atomically from the shards, so collecting twice gives the
-    same bytes and an interrupted collect leaves the previous files intact.
+    same bytes and an interrupted collect leaves the previous files intact. A rerun of
+    merged, intact outputs (sizes; checksums with ``verify``) skips the merge.
     """
     store = ShardStore(split_dir)
     dirs = [store.shard_dir(i) for i in shard_ids]
@@ -50,8 +53,8 @@ def collect_split(split: str, split_dir: Path, shard_ids: list[int], wall_s: flo
     mode = check_mode((exports or {}).get("paths"))
     key = sources_key(shard_ids, markers, f"{split_dir.absolute()}\0{mode}")
     current = up_to_date(split_dir, key)
-    if current is not None:  # a rerun with nothing to do: the outputs are these shards'
-        write_exports(split_dir, exports, dirs)
+    if current is not None and merged_intact(split_dir, verify):  # nothing to do
+        record_collected(split_dir, write_exports(split_dir, exports, dirs))
         return current
     feature = (exports or {}).get("feature") or {}
     feat_stats = merge_feat_stats(markers)
@@ -63,11 +66,7 @@ def collect_split(split: str, split_dir: Path, shard_ids: list[int], wall_s: flo
         if not flags[1] and (split_dir / "feats.scp").exists():  # from another storage
             (split_dir / "feats.scp").unlink()
         merge_side_files(dirs, split_dir, batch=batch)
-        stale = split_dir / "feats_stats.npz"
-        if feat_stats is not None:
-            write_feats_stats(stale, feat_stats, batch=batch)
-        elif stale.exists():
-            stale.unlink()
+        _feats_stats(split_dir / "feats_stats.npz", feat_stats, batch)
         dropped_s = sum(float(row.get("duration") or 0.0)
                         for d in dirs for row in read_jsonl(d / DROPPED_FILE))
         stats = split_stats(split, markers, wall_s, dropped_s)
@@ -75,6 +74,7 @@ def collect_split(split: str, split_dir: Path, shard_ids: list[int], wall_s: flo
         with atomic_open(split_dir / SOURCES, batch=batch) as handle:  # renamed last
             handle.write(key + "\n")
     write_exports(split_dir, exports, dirs)  # exports read the committed manifest.jsonl
+    record_collected(split_dir)  # sizes + checksums of the merged files (action=verify)
     return stats
 
 
@@ -99,6 +99,14 @@ def up_to_date(split_dir: Path, key: str) -> dict[str, Any] | None:
         return None
     stats = read_json_object(split_dir / "stats.json")
     return stats
+
+
+def _feats_stats(path: Path, feat_stats: Any, batch: AtomicBatch) -> None:
+    """Write the merged feature statistics, or remove those of an earlier run."""
+    if feat_stats is not None:
+        write_feats_stats(path, feat_stats, batch=batch)
+    elif path.exists():
+        path.unlink()
 
 
 class _Unsorted(Exception):

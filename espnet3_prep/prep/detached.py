@@ -171,7 +171,7 @@ def _checked_report(cfg: DictConfig, runner: Any, n_items: int, split_dir: Path
                 f"refusing to merge them.\nWhat changed:\n  {changes}\nFix: collect with the "
                 f"overrides used at submission{_submission_hint(split_dir)}\nor resubmit with "
                 "runner.resume=false (or a new output_dir=...)")
-    return store_status(split_dir)
+    return store_status(split_dir, checksums=bool(cfg.runner.get("verify", False)))
 
 
 def _submission_hint(split_dir: Path) -> str:

@@ -113,7 +113,8 @@ def run_split(cfg: DictConfig, split: str, split_dir: Path) -> dict[str, Any]:
 def collect_outputs(one: DictConfig, split: str, split_dir: Path, shard_ids: list[int],
                     wall: float) -> dict[str, Any]:
     """Merge the split's done shards into its outputs (sync runs and action=collect)."""
-    stats = collect_split(split, split_dir, shard_ids, wall, exports=export_options(one))
+    stats = collect_split(split, split_dir, shard_ids, wall, exports=export_options(one),
+                          verify=bool(one.runner.get("verify", False)))
     log.info("%s: %d kept, %d dropped, %d failed -> %s", split, stats["kept"],
              stats["dropped"], stats["failed"], split_dir)
     return stats

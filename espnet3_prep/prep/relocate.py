@@ -25,6 +25,7 @@ from omegaconf import DictConfig
 
 from espnet3_prep.errors import ConfigError
 from espnet3_prep.prep.collect import MANIFEST, data_dir_flags, write_rows
+from espnet3_prep.prep.verify import record_collected
 from espnet3_prep.storage.files import atomic_batch
 from espnet3_prep.storage.lock import OutputLock
 from espnet3_prep.writers.exports import EXPORTS, exports_present
@@ -96,6 +97,7 @@ def write_relocated(split_dir: Path, rows: list[dict[str, Any]]) -> list[str]:
     if hf is not None:
         write_hf_dataset(split_dir, hf)
         names.append("hf_dataset")
+    record_collected(split_dir)  # action=verify checks the rewritten files from now on
     return names
 
 

@@ -83,9 +83,10 @@ def atomic_batch() -> Iterator[AtomicBatch]:
 
 @contextlib.contextmanager
 def atomic_open(path: str | Path, mode: str = "w", *, batch: AtomicBatch | None = None,
-                **kwargs: Any) -> Iterator[Any]:
+                private: bool = False, **kwargs: Any) -> Iterator[Any]:
     """Open a temp file next to ``path``; on success fsync and rename it over ``path``
-    (or, with ``batch``, hand both steps to the batch's commit)."""
+    (or, with ``batch``, hand both steps to the batch's commit). ``private``: the file is
+    created ``0600`` whatever the umask (files a job imports from, or secrets)."""
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.with_name(f".{final.name}.tmp-{uuid.uuid4().hex[:8]}")
@@ -93,7 +94,8 @@ def atomic_open(path: str | Path, mode: str = "w", *, batch: AtomicBatch | None 
         kwargs.setdefault("encoding", "utf-8")
     handed_over = False
     try:
-        with open(tmp, mode, **kwargs) as handle:
+        opener = _private_opener if private else None
+        with open(tmp, mode, opener=opener, **kwargs) as handle:
             yield handle
             handle.flush()
             if batch is None:
@@ -112,10 +114,16 @@ def atomic_open(path: str | Path, mode: str = "w", *, batch: AtomicBatch | None 
                 tmp.unlink()
 
 
-def atomic_write_text(path: str | Path, text: str, *, batch: AtomicBatch | None = None
-                      ) -> None:
-    """Write ``text`` to ``path`` atomically."""
-    with atomic_open(path, "w", batch=batch) as handle:
+def _private_opener(path: str, flags: int) -> int:
+    fd = os.open(path, flags, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode through os.open
+    return fd
+
+
+def atomic_write_text(path: str | Path, text: str, *, batch: AtomicBatch | None = None,
+                      private: bool = False) -> None:
+    """Write ``text`` to ``path`` atomically (``private``: mode ``0600``)."""
+    with atomic_open(path, "w", batch=batch, private=private) as handle:
         handle.write(text)
 
 

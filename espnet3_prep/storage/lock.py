@@ -50,7 +50,7 @@ class OutputLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         for _ in range(ACQUIRE_ATTEMPTS):
             try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
             except FileExistsError:
                 self._handle_existing()
                 continue
@@ -81,7 +81,7 @@ class OutputLock:
         lock); the caller then competes for the lock with ``O_EXCL`` as usual."""
         guard = self.path.with_name(self.path.name + ".takeover")
         try:
-            fd = os.open(guard, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            fd = os.open(guard, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         except FileExistsError:
             with contextlib.suppress(FileNotFoundError):
                 if time.time() - guard.stat().st_mtime > GUARD_STALE_S:  # its taker died

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from espnet3_prep.errors import PlanMismatchError
+from espnet3_prep.storage.checksums import damage, digest_file
 from espnet3_prep.storage.files import atomic_write_json, fsync_dir, read_json, read_json_object
 
 MARKER_NAME = "DONE"
@@ -106,15 +107,28 @@ class ShardStore:
         """The shard's marker, or None when the shard is not done."""
         return read_json_object(self.marker_path(shard_id))
 
-    def done_marker(self, shard_id: int, plan_hash: str | None) -> dict[str, Any] | None:
+    def done_marker(self, shard_id: int, plan_hash: str | None, *, checksums: bool = False
+                    ) -> dict[str, Any] | None:
         """The shard's marker if the shard is done for ``plan_hash``, else None.
 
-        This is the only definition of "done" in espnet3-prep: a marker exists and
-        belongs to the current plan (a marker of another plan, or none, is not done)."""
+        This is the only definition of "done" in espnet3-prep: a marker exists, belongs
+        to the current plan (a marker of another plan, or none, is not done) and the files
+        it records still have their sizes (and checksums, with ``checksums``)."""
         if not plan_hash:
             return None
         marker = self.read_marker(shard_id)
-        return marker if marker is not None and marker.get("plan_hash") == plan_hash else None
+        if marker is None or marker.get("plan_hash") != plan_hash:
+            return None
+        return None if self.damage(shard_id, marker, checksums) else marker
+
+    def damage(self, shard_id: int, marker: dict[str, Any], checksums: bool) -> list[str]:
+        """How the shard's files differ from what its marker recorded (empty: intact)."""
+        return damage(self.shard_dir(shard_id), marker.get("files") or {}, checksums)
+
+    def invalidate(self, shard_id: int) -> None:
+        """Remove a damaged shard's marker: it is not done, every backend reruns it."""
+        with contextlib.suppress(FileNotFoundError):
+            self.marker_path(shard_id).unlink()
 
     def is_done(self, shard_id: int, plan_hash: str | None) -> bool:
         """True only if the marker exists and belongs to ``plan_hash``."""
@@ -136,11 +150,12 @@ class ShardStore:
         return tmp
 
     def commit(self, shard_id: int, tmp: Path, marker: dict[str, Any]) -> None:
-        """Move a finished attempt into place, then write its marker (the commit point)."""
-        for child in tmp.iterdir():
-            if child.is_file():
-                with open(child, "rb") as handle:
-                    os.fsync(handle.fileno())
+        """Move a finished attempt into place, then write its marker (the commit point).
+
+        The marker records the size and checksum of every file of the attempt (also in
+        subfolders)."""
+        marker = {**marker, "files": {p.relative_to(tmp).as_posix(): digest_file(p, fsync=True)
+                                      for p in sorted(tmp.rglob("*")) if p.is_file()}}
         final = self.shard_dir(shard_id)
         if final.exists():
             shutil.rmtree(final)

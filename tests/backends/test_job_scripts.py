@@ -48,7 +48,8 @@ def render(scheduler: str, out: Path) -> str:
         script = backend.describe()
     finally:
         backend.close()
-    script = re.sub(r"tcp://[0-9.]+:\d+", "tcp://SCHEDULER:PORT", script)
+    script = re.sub(r"(tcp|tls)://[0-9.]+:\d+", r"\1://SCHEDULER:PORT", script)
+    script = re.sub(r"(worker\.[a-z_]+)\.[a-z0-9_]{8}\b", r"\1.RANDOM", script)  # temp certs
     return script.replace(sys.executable, "PYTHON").replace(str(out), "OUT")
 
 

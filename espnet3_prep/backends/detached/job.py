@@ -10,7 +10,9 @@ provider class named in the spec, then runs every shard that is not done yet wit
 marker). ``<jobs>/state/NNNNN.json`` tells ``action=status`` how far each shard got.
 
 Exit codes: 0 every shard done, 1 a shard failed (the job stops there), 2 an unreadable
-spec, 3 a plan mismatch, 130/143 interrupted (SIGINT/SIGTERM, e.g. ``scancel``).
+spec or one another user could have written (group/other-writable, or not yours: refused
+before anything is imported), 3 a plan mismatch, 130/143 interrupted (SIGINT/SIGTERM,
+e.g. ``scancel``).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from espnet3_prep.execution.shard import run_shard
 from espnet3_prep.execution.task import ShardTask
 from espnet3_prep.execution.threads import limit_threads
 from espnet3_prep.storage.files import atomic_write_json, read_json
+from espnet3_prep.storage.private import refuse_exposed
 from espnet3_prep.storage.shards import PLAN_NAME, Shard, ShardStore
 
 log = logging.getLogger("espnet3_prep.worker")
@@ -150,6 +153,11 @@ def _run_spec(spec: dict[str, Any], envs: dict[str, dict[str, Any]]) -> bool:
 
 def run_specs(paths: list[str]) -> int:
     """Run the shards of these spec files; returns the exit code."""
+    exposed = refuse_exposed([p for path in paths for p in (path, Path(path).parent)],
+                             "job spec (it names the classes to import)")
+    if exposed:
+        log.error("%s", exposed)
+        return EXIT_SPEC
     try:
         specs = [load_spec(path) for path in paths]
     except SpecError as exc:

@@ -42,7 +42,8 @@ SCRIPT_ENVS = ("slurm", "pbs", "sge", "lsf")
 ASYNC_ENVS = (*LOCAL_ENVS, *SCRIPT_ENVS, "submitit_slurm")
 QUEUED = {"PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_HOLD", "Q", "H", "W", "T", "qw",
           "hqw", "PEND", "PSUSP"}
-ENDED = {"C", "F", "X", "DONE", "EXIT", "COMPLETED", "CANCELLED", "FAILED", "TIMEOUT"}
+ENDED = {"C", "F", "X", "DONE", "EXIT", "COMPLETED", "CANCELLED", "FAILED", "TIMEOUT",
+         "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED", "BOOT_FAIL", "DEADLINE"}
 # command, header lines to skip, id column, state column
 TABLE_QUERIES = {"pbs": (["qstat"], 2, 0, 4), "sge": (["qstat"], 2, 0, 4),
                  "lsf": (["bjobs", "-a", "-noheader", "-o", "jobid stat"], 0, 0, 1)}
@@ -205,7 +206,7 @@ def _submit_script(env: str, config: dict[str, Any], request: JobRequest,
     script = render_script(job, options, request, cwd)
     path = layout.script_path(request.name)
     atomic_write_text(path, script)
-    path.chmod(0o755)
+    path.chmod(0o700)
     stdin = bool(getattr(job, "use_stdin", False))
     command = shlex.split(job.submit_command) + ([] if stdin else [str(path)])
     try:

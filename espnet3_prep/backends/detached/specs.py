@@ -153,8 +153,8 @@ def make_spec(task: ShardTask, provider: Any, *, jobs_dir: Path, job: str) -> di
 
 
 def write_spec(path: Path, spec: dict[str, Any]) -> None:
-    """Write a spec atomically (a job never reads half a spec)."""
-    atomic_write_text(path, json.dumps(spec, indent=1, sort_keys=True) + "\n")
+    """Write a spec atomically (a job never reads half a spec), readable by you only."""
+    atomic_write_text(path, json.dumps(spec, indent=1, sort_keys=True) + "\n", private=True)
 
 
 def load_spec(path: str | Path) -> dict[str, Any]:
