@@ -106,8 +106,18 @@ class Dataset(Sequence[dict]):
         self.name, self.root, self.split, self.type_name = name, root, split, type_name
         self._ids, self._speakers, self._sources = IdColumn(), Interned(), Interned()
         self._payload = SpillFile()
-        lines, sizes = array("q"), array("q")
         self._genders: dict[str, str] = {}
+        self._freeze(*self._consume(records))
+        if isinstance(fingerprint, Fingerprint):
+            total_bytes = fingerprint.total_bytes if total_bytes is None else total_bytes
+            fingerprint = fingerprint.hexdigest()
+        self.fingerprint, self.total_bytes = fingerprint, int(total_bytes or 0)
+
+    def _consume(self, records: Iterable[Record]) -> tuple[
+            array, array, dict[int, dict[str, Any]], dict[int, list[str]], list[int]]:
+        """Append every record to the columns, in scan order; the sparse columns and the
+        positions of invalid ids are returned for :meth:`_freeze`."""
+        lines, sizes = array("q"), array("q")
         extras: dict[int, dict[str, Any]] = {}
         issues: dict[int, list[str]] = {}
         invalid: list[int] = []
@@ -127,11 +137,7 @@ class Dataset(Sequence[dict]):
                 issues[pos] = list(rec.issues)
             if validate_id(rec.utt_id) is not None:
                 invalid.append(pos)
-        self._freeze(lines, sizes, extras, issues, invalid)
-        if isinstance(fingerprint, Fingerprint):
-            total_bytes = fingerprint.total_bytes if total_bytes is None else total_bytes
-            fingerprint = fingerprint.hexdigest()
-        self.fingerprint, self.total_bytes = fingerprint, int(total_bytes or 0)
+        return lines, sizes, extras, issues, invalid
 
     def _freeze(self, lines: array, sizes: array, extras: dict[int, dict[str, Any]],
                 issues: dict[int, list[str]], invalid: list[int]) -> None:
