@@ -8,12 +8,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: install system-deps run test test-fast lint bench bench-corpora bench-scale slurm-up slurm-down corpus clean help \
+.PHONY: install system-deps run test test-fast fuzz lint bench bench-corpora bench-scale slurm-up slurm-down corpus clean help \
 	plan demo sweep recipe-demo
 
 help:
 	@echo "make run    - install, then prepare the embedded mini LibriSpeech under exp/"
 	@echo "make test   - install, start a local SLURM, run the whole test suite"
+	@echo "make fuzz   - the generated bad-config and bad-input matrices with many more examples"
 	@echo "make lint   - ruff"
 	@echo "make bench  - benchmarks (not part of make test)"
 	@echo "make bench-corpora - scan speed of the corpus readers on 100k-item layouts"
@@ -58,6 +59,9 @@ test: install
 
 test-fast: install
 	$(BIN)/pytest -m "not slurm" -q $(ARGS)
+
+fuzz: install
+	ESPNET3_PREP_FUZZ=1 $(BIN)/pytest -q -p no:cacheprovider -m fuzz tests/validation $(ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -9,6 +9,7 @@ from omegaconf import DictConfig
 
 import espnet3_prep.datasets  # noqa: F401 - registers the ${pkg_data:...} resolver
 from espnet3_prep.config import register_configs
+from espnet3_prep.prep import callbacks
 from espnet3_prep.prep.output_keys import register_resolvers
 from espnet3_prep.prep.sweep import job_config
 
@@ -32,8 +33,19 @@ def _app(cfg: DictConfig) -> None:
 
 
 def main() -> None:
-    """Console entry point."""
-    _app()
+    """Console entry point.
+
+    Hydra reports a config it cannot compose (unknown key, wrong type, bad override syntax)
+    with its own message and exit code 1; that is a config error, so it exits 2 like every
+    other (the message is already printed once).
+    """
+    callbacks.reset()
+    try:
+        _app()
+    except SystemExit as exc:
+        if exc.code == 1 and not callbacks.composed():
+            raise SystemExit(2) from None
+        raise
 
 
 if __name__ == "__main__":

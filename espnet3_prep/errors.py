@@ -45,6 +45,10 @@ class ItemError(Espnet3PrepError):
     exit_code = 6
 
 
+class AllItemsFailedError(ItemError):
+    """Every item of a Python-API run failed (``on_error="record"``): nothing to return."""
+
+
 class IncompleteShardsError(Espnet3PrepError, RuntimeError):
     """``action=collect`` found shards without a done marker (nothing was merged)."""
 

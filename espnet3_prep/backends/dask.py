@@ -106,7 +106,9 @@ class DaskBackend(Backend):
     def describe(self) -> str:
         """The job script dask-jobqueue would submit (or the local cluster shape)."""
         if self.name == "local":
-            return f"backend: local Dask cluster, {self.n_workers} worker processes x 1 thread"
+            local = self.config.get("options") or {}
+            kind = "processes" if local.get("processes", True) else "threads in this process"
+            return f"backend: local Dask cluster, {self.n_workers} worker {kind} x 1 thread"
         return render_job_script(self.config)
 
     def run(self, tasks: list[ShardTask], env: EnvSource, on_result: ResultFn,

@@ -73,6 +73,9 @@ def _local_cluster(n_workers: int, options: dict[str, Any], dashboard: bool,
         **local_security_kwargs(security),
     }
     kwargs.update(options)
+    if not kwargs["processes"] and "host" not in options:
+        del kwargs["host"]  # threads in this process talk over inproc://, not TCP
+        kwargs.setdefault("worker_dashboard_address", "127.0.0.1:0")  # their HTTP too
     with dask.config.set(local_dask_config()):  # nannies pass it on to the workers
         return LocalCluster(**kwargs)
 

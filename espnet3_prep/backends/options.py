@@ -7,6 +7,7 @@ import inspect
 from typing import Any
 
 from espnet3_prep.backends.dask_jobqueue_import import import_dask_jobqueue
+from espnet3_prep.backends.option_rules import check_option_values
 from espnet3_prep.errors import ConfigError
 
 JOBQUEUE_CLASSES = {
@@ -21,7 +22,7 @@ JOBQUEUE_CLASSES = {
 SUBMITIT_ENVS = ("submitit_slurm", "submitit_local")
 ENVS = ("none", "local", *JOBQUEUE_CLASSES, *SUBMITIT_ENVS)
 # Options that our cluster builder sets itself; users may still override them.
-LOCAL_CLUSTER_OPTIONS = ("threads_per_worker", "memory_limit", "dashboard_address",
+LOCAL_CLUSTER_OPTIONS = ("processes", "threads_per_worker", "memory_limit", "dashboard_address",
                          "host", "scheduler_port", "silence_logs", "local_directory")
 # Options the submitit backend itself consumes (the rest go to submitit.AutoExecutor).
 SUBMITIT_BACKEND_OPTIONS = ("folder", "shards_per_job", "job_retries")
@@ -40,7 +41,8 @@ def normalize_parallel_config(config: dict[str, Any] | None) -> dict[str, Any]:
         raise ConfigError(f"parallel: unknown keys {sorted(unknown)}; valid keys are env, "
                           "n_workers, options, name, worker_timeout_s, adapt, dashboard, "
                           "security")
-    env = str(config.get("env") or "none")
+    env = config.get("env")
+    env = "none" if env is None else str(env)
     if env not in ENVS:
         raise ConfigError(f"parallel.env={env!r} is not supported; choose one of "
                           f"{', '.join(ENVS)} (e.g. parallel=local)")
@@ -87,7 +89,6 @@ def check_options(env: str, options: dict[str, Any]) -> None:
         valid = set(LOCAL_CLUSTER_OPTIONS)
     elif env in SUBMITIT_ENVS:
         valid = submitit_option_names()
-        _check_submitit_values(options)
     else:
         valid = jobqueue_option_names(env)
     bad = sorted(set(options) - valid)
@@ -98,6 +99,7 @@ def check_options(env: str, options: dict[str, Any]) -> None:
             f"parallel.options: unknown option(s) {', '.join(hints)} for env={env}. "
             f"Valid options: {', '.join(sorted(valid)) or '(none)'}"
         )
+    check_option_values(env, options)
 
 
 def jobqueue_option_names(env: str) -> set[str]:
@@ -127,13 +129,3 @@ def submitit_option_names() -> set[str]:
         ctor = set(inspect.signature(cls.__init__).parameters) - {"self", "folder"}
         names |= {f"{prefix}_{name}" for name in cls._valid_parameters() | ctor}
     return names
-
-
-def _check_submitit_values(options: dict[str, Any]) -> None:
-    for key, low in (("shards_per_job", 1), ("job_retries", 0)):
-        value = options.get(key)
-        if value is None:
-            continue
-        if not isinstance(value, int) or isinstance(value, bool) or value < low:
-            raise ConfigError(f"parallel.options.{key} must be an integer >= {low}, "
-                              f"got {value!r}")

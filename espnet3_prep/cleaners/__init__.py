@@ -6,6 +6,7 @@ Adding a step = a dataclass in one of the step modules + one entry in :data:`STE
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -94,12 +95,27 @@ def build_cleaner(cfg: Mapping[str, Any] | None) -> Cleaner | None:
     if isinstance(steps, str | bytes) or not isinstance(steps, Sequence):
         raise ConfigError(f"cleaner.steps: expected a list of steps, got {steps!r}")
     steps = _with_duration_limits(list(steps), plain)
-    return Cleaner([make_step(STEPS, spec, f"cleaner.steps[{i}]")
-                    for i, spec in enumerate(steps)])
+    shortcuts = ", ".join(f"cleaner.{key}={plain[key]!r}" for key in _DURATION_KEYS
+                          if plain.get(key) is not None)
+    built = []
+    for i, spec in enumerate(steps):
+        try:
+            built.append(make_step(STEPS, spec, f"cleaner.steps[{i}]"))
+        except ConfigError as exc:
+            if shortcuts and isinstance(spec, Mapping) and spec.get("name") == Duration.NAME:
+                raise ConfigError(f"{exc} (the duration limits come from {shortcuts})") from exc
+            raise
+    return Cleaner(built)
 
 
 def _with_duration_limits(steps: list[Any], plain: Mapping[str, Any]) -> list[Any]:
     """Apply the top-level ``min_duration`` / ``max_duration`` keys to the duration step."""
+    for key in _DURATION_KEYS:
+        value = plain.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
+                                  or not math.isfinite(value) or value < 0):
+            raise ConfigError(f"cleaner.{key}={value!r}: must be a number of seconds >= 0 "
+                              f"or null — e.g. cleaner.{key}=20")
     limits = {opt: plain[key] for key, opt in _DURATION_KEYS.items()
               if plain.get(key) is not None}
     if not limits:

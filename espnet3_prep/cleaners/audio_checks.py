@@ -95,8 +95,8 @@ class Duration(LengthStep):
         if self.min_s is not None and self.min_s < 0:
             raise OptionError("min_s", f"must be >= 0, got {self.min_s}")
         if self.min_s is not None and self.max_s is not None and self.max_s <= self.min_s:
-            raise OptionError("max_s", f"must be greater than min_s ({self.min_s}), got "
-                                       f"{self.max_s}")
+            raise OptionError("max_s", f"must be greater than {{step}}.min_s={self.min_s}, "
+                                       f"got {self.max_s}")
 
     def check_length(self, sample: Mapping[str, Any], num_samples: int, sr: int
                      ) -> AudioResult:

@@ -9,6 +9,7 @@ from the annotations when the cleaner is built; ``__post_init__`` range checks r
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -204,7 +205,7 @@ def make_step(registry: Mapping[str, type[Step]], spec: Any, where: str) -> Step
         raise ConfigError(f"{where}: expected a mapping with a 'name' key (or a step name), "
                           f"got {spec!r} — valid steps: {', '.join(registry)}")
     name = spec["name"]
-    if name not in registry:
+    if not isinstance(name, str) or name not in registry:
         raise ConfigError(f"{where}.name: unknown step {name!r} — valid steps: "
                           f"{', '.join(registry)}")
     cls = registry[name]
@@ -218,10 +219,12 @@ def make_step(registry: Mapping[str, type[Step]], spec: Any, where: str) -> Step
         if not _matches(value, hints[key]):
             raise ConfigError(f"{where}.{key}: expected {_describe(hints[key])}, got "
                               f"{value!r}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{where}.{key}: expected a finite number, got {value!r}")
     try:
         return cls(**opts)
-    except OptionError as exc:
-        raise ConfigError(f"{where}.{exc.key}: {exc}") from exc
+    except OptionError as exc:  # "{step}" in a message names another option of the step
+        raise ConfigError(f"{where}.{exc.key}: {str(exc).replace('{step}', where)}") from exc
 
 
 def _matches(value: Any, hint: Any) -> bool:

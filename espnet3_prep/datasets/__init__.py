@@ -29,6 +29,7 @@ from espnet3_prep.datasets.librispeech import LibriSpeech
 from espnet3_prep.datasets.ljspeech import LJSpeech
 from espnet3_prep.datasets.manifest import Manifest
 from espnet3_prep.datasets.mls import MLS
+from espnet3_prep.datasets.options import check_common
 from espnet3_prep.datasets.speed import SpeedPerturbed, check_factors
 from espnet3_prep.datasets.tedlium import Tedlium
 from espnet3_prep.errors import ConfigError
@@ -123,8 +124,9 @@ def check_dataset_config(cfg: Mapping[str, Any]) -> None:
             ``dataset.root: /x does not exist — set dataset.root=/path/to/LibriSpeech``.
     """
     plain, kind = _resolve(cfg)
-    kind.check(plain)
-    if plain.get("speed_perturb"):
+    kind.check(plain)  # first: a default name may interpolate its options (mls_${dataset.lang})
+    check_common(plain)
+    if plain.get("speed_perturb") not in (None, []):  # [] or null: no copies
         check_factors(plain["speed_perturb"])
 
 
@@ -132,7 +134,7 @@ def _resolve(cfg: Mapping[str, Any]) -> tuple[dict[str, Any], CorpusType]:
     """Plain-dict copy of ``cfg`` (interpolations resolved) and its corpus type."""
     plain = _to_plain(cfg)
     kind_name = plain.get("type")
-    if kind_name not in DATASET_TYPES:
+    if not isinstance(kind_name, str) or kind_name not in DATASET_TYPES:
         raise ConfigError(f"dataset.type: unknown type {kind_name!r} — valid: "
                           f"{', '.join(sorted(DATASET_TYPES))}")
     kind = DATASET_TYPES[kind_name]

@@ -53,7 +53,8 @@ ISSUES = (
 """Every issue a dataset may attach to an item."""
 
 IGNORED_SEGMENT = "ignored_segment"
-DATASET_DROP_REASONS = (IGNORED_SEGMENT,)
+MALFORMED_LINE = "malformed_line"
+DATASET_DROP_REASONS = (IGNORED_SEGMENT, MALFORMED_LINE)
 """Drop reasons a corpus reader gives through ``Record.drop`` (never a cleaner's)."""
 
 

@@ -9,7 +9,8 @@ writes it (tab-separated, no quoting: sentences keep their quotes). Per row:
   speaker prefixes the utterance, as Kaldi data dirs need), ``speaker`` = ``client_id``;
 * ``text`` = the ``sentence`` as written (stripped; an empty one drops as
   ``empty_transcript``); ``gender`` = ``m``/``f`` when the column says male/female;
-* a clip listed but absent from ``clips/`` drops as ``missing_audio``.
+* a clip listed but absent from ``clips/`` drops as ``missing_audio``; a row too short to
+  hold the ``client_id``, ``path`` and ``sentence`` columns drops as ``malformed_line``.
 """
 
 from __future__ import annotations
@@ -18,8 +19,14 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from espnet3_prep.datasets.base import ISSUE_NON_UTF8, Fingerprint, Record, decode_line
+from espnet3_prep.datasets.base import (
+    ISSUE_NON_UTF8,
+    Fingerprint,
+    Record,
+    decode_line,
+)
 from espnet3_prep.datasets.corpus import SplitCorpus, list_dirs, read_text_file, stat_audio
+from espnet3_prep.datasets.lines import malformed_record, strip_bom
 from espnet3_prep.errors import ConfigError
 
 REQUIRED_COLUMNS = ("client_id", "path", "sentence")
@@ -73,7 +80,8 @@ class CommonVoice(SplitCorpus):
         tsv = os.path.join(lang_dir, f"{split}.tsv")
         data = read_text_file(tsv, root, fingerprint)
         clips = os.path.join(lang_dir, "clips")
-        return [_record(row, tsv, line, ok, clips, root, fingerprint)
+        return [malformed_record(tsv, line, row) if isinstance(row, str)
+                else _record(row, tsv, line, ok, clips, root, fingerprint)
                 for line, ok, row in parse_tsv(data, tsv)]
 
 
@@ -81,15 +89,16 @@ def _header(path: str) -> bool:
     """Whether the first line of ``path`` names the required columns."""
     try:
         with open(path, "rb") as handle:
-            first = handle.readline().decode("utf-8", errors="replace")
+            first = strip_bom(handle.readline()).decode("utf-8", errors="replace")
     except OSError:
         return False
     columns = first.rstrip("\r\n").split("\t")
     return all(col in columns for col in REQUIRED_COLUMNS)
 
 
-def parse_tsv(data: bytes, source: str) -> list[tuple[int, bool, dict[str, str]]]:
-    """``(line number, valid UTF-8, row)`` for each data row of a Common Voice TSV."""
+def parse_tsv(data: bytes, source: str) -> list[tuple[int, bool, dict[str, str] | str]]:
+    """``(line number, valid UTF-8, row)`` for each data row of a Common Voice TSV (``row``
+    is what is wrong instead when the row lacks a required column)."""
     lines = data.splitlines()
     if not lines:
         raise ConfigError(f"{source}: empty file — expected a header with "
@@ -99,12 +108,17 @@ def parse_tsv(data: bytes, source: str) -> list[tuple[int, bool, dict[str, str]]
     if missing:
         raise ConfigError(f"{source}:1: missing column(s) {', '.join(missing)} — found "
                           f"{', '.join(header)}")
-    rows = []
+    needed = 1 + max(header.index(col) for col in REQUIRED_COLUMNS)
+    rows: list[tuple[int, bool, dict[str, str] | str]] = []
     for lineno, raw in enumerate(lines[1:], start=2):
         text, ok = decode_line(raw)
         if not text.strip():
             continue
         values = text.rstrip("\r").split("\t")  # = csv, delimiter TAB, QUOTE_NONE (lhotse's)
+        if len(values) < needed:
+            rows.append((lineno, ok, f"{source}:{lineno}: {len(values)} tab-separated "
+                         f"field(s), the header's {', '.join(REQUIRED_COLUMNS)} need {needed}"))
+            continue
         rows.append((lineno, ok, dict(zip(header, values, strict=False))))
     return rows
 

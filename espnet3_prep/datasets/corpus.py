@@ -30,6 +30,7 @@ from espnet3_prep.datasets.base import (
     relative_path,
     string_list,
 )
+from espnet3_prep.datasets.lines import strip_bom
 from espnet3_prep.errors import ConfigError
 
 
@@ -119,7 +120,8 @@ class SplitCorpus(CorpusType):
 
 
 def read_text_file(path: str, root: str, fingerprint: Fingerprint) -> bytes:
-    """Bytes of a corpus text file, added to the fingerprint (ConfigError when unreadable)."""
+    """Bytes of a corpus text file, added to the fingerprint (ConfigError when unreadable);
+    a leading UTF-8 byte-order mark is left out."""
     try:
         with open(path, "rb") as handle:
             data = handle.read()
@@ -129,7 +131,7 @@ def read_text_file(path: str, root: str, fingerprint: Fingerprint) -> bytes:
         raise ConfigError(f"{path}: cannot read ({exc.strerror or exc}) — check the file "
                           f"and dataset.root") from exc
     fingerprint.add_content(relative_path(path, root), data)
-    return data
+    return strip_bom(data)
 
 
 def stat_audio(rec: Record, path: str, root: str, fingerprint: Fingerprint) -> None:
@@ -140,6 +142,8 @@ def stat_audio(rec: Record, path: str, root: str, fingerprint: Fingerprint) -> N
     except OSError as exc:
         if exc.errno in TRANSIENT_ERRNOS:
             raise
+        info = None
+    except ValueError:  # a NUL byte in a name taken from a text file: no such file
         info = None
     if info is None or not stat.S_ISREG(info.st_mode):
         rec.audio = None

@@ -37,6 +37,7 @@ from espnet3_prep.datasets.base import (
     string_list,
 )
 from espnet3_prep.datasets.librispeech import parse_transcript
+from espnet3_prep.datasets.lines import strip_bom
 from espnet3_prep.errors import ConfigError
 
 REQUIRED_FILES = ("wav.scp", "text")
@@ -52,6 +53,13 @@ class KaldiDir(CorpusType):
 
     def check(self, cfg: Mapping[str, Any]) -> None:
         """Each selected data dir exists and holds ``wav.scp`` and ``text``."""
+        audio_root = cfg.get("audio_root")
+        if audio_root is not None:
+            if not isinstance(audio_root, str) or not audio_root:
+                raise ConfigError(f"dataset.audio_root: expected a folder path, got "
+                                  f"{audio_root!r} — e.g. dataset.audio_root=/data/audio")
+            require_dir(os.path.expanduser(audio_root), "dataset.audio_root",
+                        "e.g. dataset.audio_root=/data/audio (null: the data dir)")
         for split in self.splits(cfg):
             _check_dir(cfg, split)
 
@@ -138,7 +146,7 @@ def _wav_records(data: bytes | None, source: str, audio_root: str) -> dict[str, 
     Lines are decoded with ``os.fsdecode`` so non-UTF-8 file names still resolve.
     """
     recs: dict[str, list[Record]] = {}
-    for lineno, raw in enumerate((data or b"").splitlines(), start=1):
+    for lineno, raw in enumerate(strip_bom(data or b"").splitlines(), start=1):
         parts = os.fsdecode(raw).strip().split(maxsplit=1)
         if not parts:
             continue

@@ -28,6 +28,7 @@ from espnet3_prep.datasets.base import (
     require_dir,
     string_list,
 )
+from espnet3_prep.datasets.lines import strip_bom
 from espnet3_prep.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -52,8 +53,8 @@ class LibriSpeech(CorpusType):
         for split in self.splits(cfg):
             if split not in available:
                 raise ConfigError(
-                    f"dataset.splits: split {split!r} not found in {root} — available: "
-                    f"{', '.join(available) or '(none)'}; fix dataset.splits"
+                    f"dataset.splits: split {split!r} not found in dataset.root={root} — "
+                    f"available: {', '.join(available) or '(none)'}; fix dataset.splits"
                 )
 
     def splits(self, cfg: Mapping[str, Any]) -> list[str]:
@@ -187,7 +188,7 @@ def _scan_chapter(
 def parse_transcript(data: bytes, source: str, speaker: str | None) -> list[Record]:
     """``<id> <text>`` lines (blank lines skipped; a bare id has empty text)."""
     records = []
-    for lineno, raw in enumerate(data.splitlines(), start=1):
+    for lineno, raw in enumerate(strip_bom(data).splitlines(), start=1):
         line, ok = decode_line(raw)
         parts = line.strip().split(maxsplit=1)
         if not parts:

@@ -5,7 +5,8 @@ One speaker (``LJ``, the prefix of every id), 22.05 kHz WAV: resampled to
 The corpus has no splits: its one split is called ``all`` (as in lhotse).
 ``dataset.text``: ``normalized`` (default; numbers and abbreviations spelled out, the text
 ESPnet's LJSpeech recipes train on) or ``raw`` (as written). A WAV without a metadata line
-drops as ``missing_transcript``, a line without its WAV as ``missing_audio``.
+drops as ``missing_transcript``, a line without its WAV as ``missing_audio``, a line with
+no id as ``malformed_line``.
 """
 
 from __future__ import annotations
@@ -14,8 +15,14 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from espnet3_prep.datasets.base import ISSUE_NON_UTF8, Fingerprint, Record, decode_line
+from espnet3_prep.datasets.base import (
+    ISSUE_NON_UTF8,
+    Fingerprint,
+    Record,
+    decode_line,
+)
 from espnet3_prep.datasets.corpus import SplitCorpus, choice, read_text_file, stat_audio
+from espnet3_prep.datasets.lines import malformed_record
 
 SPLIT = "all"
 SPEAKER = "LJ"
@@ -56,6 +63,9 @@ class LJSpeech(SplitCorpus):
             line, ok = decode_line(raw)
             fields = line.rstrip("\r\n").split("|")
             if not fields[0].strip():
+                if line.strip():
+                    records.append(malformed_record(path, lineno, f"{path}:{lineno}: no id "
+                                                    "before the first '|'"))
                 continue
             text = fields[column] if len(fields) > column else (
                 fields[1] if len(fields) > 1 else "")  # no normalized column: the raw text

@@ -12,7 +12,10 @@ Config (exactly one of ``path`` / ``paths``)::
 ``audio`` may be relative: it is resolved against the manifest's folder. ``audio`` or
 ``text`` missing/``null`` makes the line an orphan; an ``audio`` path that does not exist
 becomes ``audio=None`` with the issue ``audio_not_found``. A line that is not a JSON
-object, lacks ``utt_id`` or has a wrongly typed field raises ConfigError naming file:line.
+object, lacks ``utt_id`` or has a wrongly typed field becomes an item dropped as
+``malformed_line`` (:func:`~espnet3_prep.datasets.base.malformed_record`: its ``utt_id`` is
+``<file name>:<line>``, the detail says what is wrong), so one bad line never stops a
+run. Blank lines are skipped and a UTF-8 byte-order mark is ignored.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from espnet3_prep.datasets.base import (
     require_file,
     string_list,
 )
+from espnet3_prep.datasets.lines import malformed_record, strip_bom
 from espnet3_prep.errors import ConfigError
 
 _FIX = "set dataset.path=/path/to/manifest.jsonl or dataset.paths={train: /path/train.jsonl}"
@@ -75,14 +79,17 @@ class Manifest(CorpusType):
         path = os.path.abspath(paths[split])
         require_file(path, f"dataset.paths.{split}", _FIX)
         with open(path, "rb") as handle:
-            data = handle.read()
+            data = strip_bom(handle.read())
         fingerprint = Fingerprint()
         fingerprint.add_content(os.path.basename(path), data)
         folder = os.path.dirname(path)
         records = []
         for lineno, raw in enumerate(data.splitlines(), start=1):
             if raw.strip():
-                records.append(_parse_line(raw, path, lineno, folder, fingerprint))
+                try:
+                    records.append(_parse_line(raw, path, lineno, folder, fingerprint))
+                except ConfigError as exc:  # one bad line is dropped, not fatal
+                    records.append(malformed_record(path, lineno, str(exc)))
         return Dataset(records, name=str(cfg.get("name") or self.type_name), root=folder,
                        split=split, fingerprint=fingerprint.hexdigest(),
                        total_bytes=fingerprint.total_bytes, type_name=self.type_name)

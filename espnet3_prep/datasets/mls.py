@@ -5,7 +5,8 @@
 folder name (``english``, ``german``, ``polish``, ...; ``mls_<lang>_opus`` is used when only
 the Opus release is there). ``utt_id`` = the file name, ``speaker`` = its first ``_`` field,
 ``gender`` (``m``/``f``) from ``metainfo.txt``. Audio without a transcript line drops as
-``missing_transcript``, a line without audio as ``missing_audio``.
+``missing_transcript``, a line without audio as ``missing_audio``, a line with no id as
+``malformed_line``.
 """
 
 from __future__ import annotations
@@ -14,8 +15,14 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from espnet3_prep.datasets.base import ISSUE_NON_UTF8, Fingerprint, Record, decode_line
+from espnet3_prep.datasets.base import (
+    ISSUE_NON_UTF8,
+    Fingerprint,
+    Record,
+    decode_line,
+)
 from espnet3_prep.datasets.corpus import SplitCorpus, list_dirs, read_text_file, stat_audio
+from espnet3_prep.datasets.lines import malformed_record
 from espnet3_prep.errors import ConfigError
 
 EXTENSIONS = (".flac", ".opus")
@@ -72,9 +79,14 @@ class MLS(SplitCorpus):
             line, ok = decode_line(raw)
             utt_id, _, text = line.rstrip("\r\n").partition("\t")
             if not utt_id.strip():
+                if line.strip():
+                    records.append(malformed_record(path, lineno, f"{path}:{lineno}: no id "
+                                                    "before the tab"))
                 continue
             records.append(_record(utt_id.strip(), text.strip(), path, lineno, ok, genders))
         for rec in records:
+            if rec.drop is not None:
+                continue
             audio_path = audio.get(rec.utt_id, os.path.join(lang_dir, split, "audio",
                                                             *_folders(rec.utt_id)))
             stat_audio(rec, audio_path, root, fingerprint)

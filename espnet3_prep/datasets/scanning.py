@@ -112,6 +112,9 @@ def require_dir(path: str, key: str, fix: str) -> None:
     if not os.path.isdir(path):
         what = "is not a directory" if os.path.exists(path) else "does not exist"
         raise ConfigError(f"{key}: {path} {what} — {fix}")
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise ConfigError(f"{key}: {path} is not readable (permission denied) — fix its "
+                          f"permissions or {fix}")
 
 
 def require_file(path: str, key: str, fix: str) -> None:

@@ -10,11 +10,13 @@ the talk's NIST SPHERE file by its times:
   ``recording`` = the talk; ``gender`` from a ``<o,f0,male>`` label;
 * the text is the words as written (``<unk>`` and ``{NOISE}`` kept);
 * ``ignore_time_segment_in_scoring`` lines drop as ``ignored_segment``; a talk with no STM
-  drops as ``missing_transcript``, STM lines whose SPHERE file is absent as ``missing_audio``.
+  drops as ``missing_transcript``, STM lines whose SPHERE file is absent as ``missing_audio``;
+  a line without five fields or with times that are not finite numbers as ``malformed_line``.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -27,7 +29,7 @@ from espnet3_prep.datasets.base import (
     decode_line,
 )
 from espnet3_prep.datasets.corpus import SplitCorpus, list_dirs, read_text_file, stat_audio
-from espnet3_prep.errors import ConfigError
+from espnet3_prep.datasets.lines import malformed_record
 
 IGNORE = "ignore_time_segment_in_scoring"
 
@@ -69,7 +71,9 @@ class Tedlium(SplitCorpus):
             records.extend(parse_stm(data, path))
         audio: dict[str, Record] = {}
         for rec in records:
-            talk = rec.recording or ""
+            if rec.recording is None:  # a malformed line: dropped as such
+                continue
+            talk = rec.recording
             if talk not in audio:
                 audio[talk] = Record(talk, source=path)
                 stat_audio(audio[talk], os.path.join(sph_dir, talk + ".sph"), root,
@@ -104,8 +108,12 @@ def parse_stm(data: bytes, source: str) -> list[Record]:
         try:
             talk, start, end = fields[0], float(fields[3]), float(fields[4])
         except (IndexError, ValueError):
-            raise ConfigError(f"{source}:{lineno}: expected '<talk> <channel> <speaker> "
-                              f"<start> <end> <label> <words>', got {line.strip()!r}") from None
+            start = end = math.nan
+        if not (math.isfinite(start) and math.isfinite(end)):
+            records.append(malformed_record(source, lineno, (
+                f"{source}:{lineno}: expected '<talk> <channel> <speaker> <start> <end> "
+                f"<label> <words>' with times in seconds, got {line.strip()[:80]!r}")))
+            continue
         label = fields[5] if len(fields) > 5 and fields[5].startswith("<") else ""
         words = fields[6:] if label else fields[5:]
         rec = Record(f"{talk}-{_centis(start):07d}-{_centis(end):07d}", source=source,

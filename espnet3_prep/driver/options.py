@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from espnet3_prep.errors import ConfigError
 from espnet3_prep.execution.task import ON_ERROR_CHOICES
+from espnet3_prep.rules import boolean, check_fields, choice, integer, number, out_folder
 
 CONFIG_KEYS = ("shard_size", "batch_size", "async_mode", "async_specs_dir", "async_result_dir",
                "resume", "on_error", "retries", "max_failures", "item_timeout_s",
@@ -27,23 +28,34 @@ CONFIG_KEYS = ("shard_size", "batch_size", "async_mode", "async_specs_dir", "asy
 class RunOptions:
     """How a runner plans, executes and stores its shards (see README, *Failures*)."""
 
-    batch_size: int | None = None
-    shard_size: int | None = None
+    batch_size: int | None = field(
+        default=None, metadata=integer(1, 10**6, example="16", optional=True))
+    shard_size: int | None = field(
+        default=None, metadata=integer(1, 10**9, example="100", optional=True))
     work_dir: Path | None = None
-    resume: bool = True
-    on_error: str = "record"
-    retries: int = 0
-    max_failures: float | None = None
-    item_timeout_s: float | None = None
-    retry_failed: bool = False
-    progress: bool = True
-    verify: bool = False
+    resume: bool = field(default=True, metadata=boolean())
+    on_error: str = field(default="record", metadata=choice(*ON_ERROR_CHOICES))
+    retries: int = field(default=0, metadata=integer(0, 100, example="2"))
+    max_failures: float | None = field(default=None, metadata=number(
+        0, example="10 (items) or 0.01 (a fraction)", optional=True))
+    item_timeout_s: float | None = field(default=None, metadata=number(
+        0, 10**7, example="60 (null: no limit)", optional=True))
+    retry_failed: bool = field(default=False, metadata=boolean())
+    progress: bool = field(default=True, metadata=boolean())
+    verify: bool = field(default=False, metadata=boolean())
     description: str = "items"
-    async_mode: bool = False
-    async_specs_dir: Path | None = None
-    async_result_dir: Path | None = None
+    async_mode: bool = field(default=False, metadata=boolean())
+    async_specs_dir: Path | None = field(default=None, metadata=out_folder(
+        example="/scratch/specs"))
+    async_result_dir: Path | None = field(default=None, metadata=out_folder(
+        example="/scratch/results"))
 
     def __post_init__(self) -> None:
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        for name in ("async_specs_dir", "async_result_dir"):  # the rules read text
+            if isinstance(values[name], Path):
+                values[name] = str(values[name])
+        check_fields(RunOptions, values, "runner")
         for name in ("work_dir", "async_specs_dir", "async_result_dir"):
             value = getattr(self, name)
             if value is not None:
@@ -68,31 +80,7 @@ class RunOptions:
 
 
 def _check(options: RunOptions) -> None:
-    if options.batch_size is not None and (
-            not _is_int(options.batch_size) or options.batch_size <= 0):
-        raise ConfigError(f"runner.batch_size (batch_size=) must be a positive integer or "
-                          f"None, got {options.batch_size!r}")
-    if options.shard_size is not None and (
-            not _is_int(options.shard_size) or options.shard_size <= 0):
-        raise ConfigError(f"runner.shard_size (shard_size=) must be a positive integer or "
-                          f"None, got {options.shard_size!r}")
-    if options.on_error not in ON_ERROR_CHOICES:
-        raise ConfigError(f"runner.on_error={options.on_error!r}; choose one of "
-                          f"{', '.join(ON_ERROR_CHOICES)}")
-    if not isinstance(options.verify, bool):
-        raise ConfigError(f"runner.verify must be true or false, got {options.verify!r}")
-    if not _is_int(options.retries) or options.retries < 0:
-        raise ConfigError(f"runner.retries must be an integer >= 0, got {options.retries!r}")
-    if options.max_failures is not None and options.max_failures < 0:
-        raise ConfigError(f"runner.max_failures must be >= 0 (a count, or a fraction below "
-                          f"1), got {options.max_failures}")
-    if options.item_timeout_s is not None and options.item_timeout_s < 0:
-        raise ConfigError(f"runner.item_timeout_s must be a number of seconds >= 0 (0 or "
-                          f"null: no limit), got {options.item_timeout_s}")
+    """Cross-field rules (each field's own rule is in its metadata)."""
     if options.async_mode and options.async_result_dir is None and options.work_dir is None:
         raise ConfigError("async_mode=True needs async_result_dir=... (the folder that "
                           "receives each shard's results.jsonl and DONE marker)")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)

@@ -12,11 +12,13 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from espnet3_prep.backends.detached.book import BOOK_NAME, JobBook, JobsLayout
+from espnet3_prep.backends.detached.callables import encode_callables, importable_values
+from espnet3_prep.backends.detached.rebuild import check_rebuild, constructor_fields
 from espnet3_prep.backends.detached.schedulers import (
     JobRequest,
     JobState,
@@ -43,6 +45,7 @@ class DetachedRequest:
     options: RunOptions
     plan_key: dict[str, Any]
     sink_options: dict[str, Any] | None = None
+    runtime_kwargs: dict[str, Any] | None = None
 
 
 def result_root(options: RunOptions) -> Path:
@@ -83,7 +86,10 @@ def submit_detached(request: DetachedRequest, indices: Iterable[int],
     kind_for(config["env"])  # an unsupported env fails before anything is written
     root = result_root(options)
     layout = JobsLayout.of(root, options.async_specs_dir)
-    check_importable([request.runner_cls, type(request.provider)], os.getcwd())
+    runtime_kwargs = encode_callables(request.runtime_kwargs)  # refuses lambdas first
+    check_importable([request.runner_cls, type(request.provider),
+                      *importable_values(request.runtime_kwargs).values()], os.getcwd())
+    request = replace(request, runtime_kwargs=runtime_kwargs)
     book = JobBook.load(layout)
     if not options.resume:
         assert_no_live_jobs(root, "runner.resume=false")
@@ -157,12 +163,18 @@ def _requests(request: DetachedRequest, plan: RunPlan, todo: list[ShardState],
     if config["env"] == "submitit_slurm":
         min_size = int((config.get("options") or {}).get("shards_per_job") or 1)
     requests = []
-    for group in group_shards(todo, int(config.get("n_workers", 1)), min_size):
+    groups = group_shards(todo, int(config.get("n_workers", 1)), min_size)
+    ctor = constructor_fields(request.provider, layout.specs) if groups else {}
+    for rank, group in enumerate(groups):
         name = book.new_job_name()
         specs = []
         for state in group:
             task = plan.task(request.runner_cls, request.options, state, request.sink_options)
-            spec = make_spec(task, request.provider, jobs_dir=layout.root, job=name)
+            spec = make_spec(task, request.provider, jobs_dir=layout.root, job=name,
+                             runtime_kwargs=request.runtime_kwargs, ctor=ctor)
+            spec.update(rank=rank, world_size=len(groups))
+            if not requests and not specs:  # the first spec: rebuild it as a job will
+                check_rebuild(type(request.provider), spec)
             write_spec(layout.spec_path(state.shard.id), spec)
             layout.state_path(state.shard.id).unlink(missing_ok=True)
             specs.append(layout.spec_path(state.shard.id))

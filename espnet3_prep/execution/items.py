@@ -27,6 +27,7 @@ def run_into(task: ShardTask, env: dict[str, Any], directory: Path | None,
     sink = task.runner_cls.open_sink(directory, options)
     start = time.perf_counter()
     try:
+        sink.bind_env(env, task.shard.id)
         _run_items(task, indices, env, sink, progress or (lambda outcome: None))
         summary = sink.close()
     except BaseException:

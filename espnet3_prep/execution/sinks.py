@@ -47,6 +47,11 @@ class ShardSink:
         self.memory_dropped: list[dict[str, Any]] = []
         self._files: dict[str, IO[str]] = {}
 
+    def bind_env(self, env: dict[str, Any], shard_id: int) -> None:
+        """Called once with the worker's env before the first item (subclasses open
+        per-shard writers here)."""
+        return None
+
     # ----------------------------------------------------------------- item outcomes
     def add(self, idx: int, result: Any) -> str:
         """Record one forward() return value; returns the outcome name."""

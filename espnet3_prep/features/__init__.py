@@ -71,6 +71,6 @@ def build_feature(cfg: Mapping[str, Any] | DictConfig | None) -> FeatureExtracto
     options = _to_plain_dict(cfg)
     options.pop("storage", None)  # how features are stored: writers.feature_storage
     kind = options.pop("type", None)
-    if kind not in FEATURES:
+    if not isinstance(kind, str) or kind not in FEATURES:
         raise ValueError(f"feature.type must be one of {sorted(FEATURES)}, got {kind!r}")
     return FEATURES[kind](**options)

@@ -3,32 +3,45 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
 import numpy as np
 
-__all__ = ["FeatureExtractor", "FeatureOptions"]
+from espnet3_prep.errors import ConfigError
+
+__all__ = ["FeatureExtractor", "FeatureOptions", "option_error"]
+
+SAMPLE_RATES = (1000, 768_000)
+"""Accepted ``feature.sample_rate`` range (Hz): the audio is resampled to it."""
+
+
+def option_error(key: str, value: Any, why: str, example: str) -> ConfigError:
+    """``feature.<key>=<value>: <why> — e.g. feature.<key>=<example>``."""
+    return ConfigError(f"feature.{key}={value!r}: {why} — e.g. feature.{key}={example}")
 
 
 def _coerce(key: str, value: Any, default: Any) -> Any:
     """Check ``value`` against the type of the option's default; return the coerced value."""
-    where = f"feature.{key}"
+    example = str(default).lower() if isinstance(default, bool) else str(default)
     if isinstance(default, bool):
         if not isinstance(value, bool | np.bool_):
-            raise ValueError(f"{where} must be a bool, got {value!r}")
+            raise option_error(key, value, "must be true or false", example)
         return bool(value)
     if isinstance(default, int):
         if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
-            raise ValueError(f"{where} must be an int, got {value!r}")
+            raise option_error(key, value, "must be an integer", example)
         return int(value)
     if isinstance(default, float):
         if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
-            raise ValueError(f"{where} must be a number, got {value!r}")
+            raise option_error(key, value, "must be a number", example)
+        if not math.isfinite(float(value)):
+            raise option_error(key, value, "must be a finite number", example)
         return float(value)
     if isinstance(default, str) and not isinstance(value, str):
-        raise ValueError(f"{where} must be a string, got {value!r}")
+        raise option_error(key, value, "must be a string", example)
     return value
 
 
@@ -63,8 +76,10 @@ class FeatureOptions:
         return cls(**{k: _coerce(k, v, defaults[k]) for k, v in cfg.items()})
 
     def __post_init__(self) -> None:
-        if self.sample_rate <= 0:
-            raise ValueError(f"feature.sample_rate must be > 0, got {self.sample_rate}")
+        low, high = SAMPLE_RATES
+        if not low <= self.sample_rate <= high:
+            raise option_error("sample_rate", self.sample_rate,
+                               f"must be a rate in Hz in [{low}, {high}]", "16000")
 
     def as_dict(self) -> dict[str, Any]:
         """All options as a plain dict."""

@@ -11,7 +11,8 @@ import math
 
 import numpy as np
 
-from .base import FeatureOptions
+from .base import FeatureOptions, option_error
+from .mel import mel_banks
 
 __all__ = [
     "WINDOW_TYPES",
@@ -23,6 +24,12 @@ __all__ = [
 
 WINDOW_TYPES = ("hamming", "hanning", "povey", "rectangular", "blackman")
 MS_TO_S = 0.001
+MIN_WINDOW_SAMPLES = 16
+"""Shortest frame accepted (samples): fewer cannot hold a spectrum worth computing."""
+MAX_WINDOW_SAMPLES = 2**17
+"""Longest (padded) frame accepted (samples): 8 s at 16 kHz."""
+MAX_WAVEFORM_SCALE = 2.0**31
+MAX_FRAME_MS = 10_000.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,27 +90,51 @@ class KaldiOptions(FeatureOptions):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        geo = self.geometry()
-        if geo.window_size < 2:
-            raise ValueError(f"feature.frame_length gives a window of {geo.window_size} samples")
-        if geo.window_shift <= 0:
-            raise ValueError(f"feature.frame_shift gives a shift of {geo.window_shift} samples")
-        if geo.padded_window_size % 2:
-            raise ValueError(
-                "feature.frame_length: the padded window size must be even; "
-                "set feature.round_to_power_of_two or change feature.frame_length"
-            )
+        self._check_frame()
         if not 0.0 <= self.preemphasis_coefficient <= 1.0:
-            raise ValueError("feature.preemphasis_coefficient must be in [0, 1]")
+            raise option_error("preemphasis_coefficient", self.preemphasis_coefficient,
+                               "must be in [0, 1]", "0.97")
         if self.window_type not in WINDOW_TYPES:
-            raise ValueError(f"feature.window_type must be one of {WINDOW_TYPES}")
-        if self.dither < 0.0 or self.energy_floor < 0.0 or self.min_duration < 0.0:
-            raise ValueError("feature.dither, energy_floor and min_duration must be >= 0")
-        if self.num_mel_bins <= 3:
-            raise ValueError("feature.num_mel_bins must be at least 4")
-        if self.waveform_scale <= 0.0:
-            raise ValueError("feature.waveform_scale must be > 0")
+            raise option_error("window_type", self.window_type,
+                               f"must be one of {', '.join(WINDOW_TYPES)}", "povey")
+        for key in ("dither", "energy_floor", "min_duration"):
+            if getattr(self, key) < 0.0:
+                raise option_error(key, getattr(self, key), "must be >= 0", "0.0")
+        if not 0.0 < self.waveform_scale <= MAX_WAVEFORM_SCALE:
+            raise option_error("waveform_scale", self.waveform_scale,
+                               f"must be in (0, {MAX_WAVEFORM_SCALE:g}]", "32768.0")
         self.mel_range()  # validates low_freq / high_freq
+        check_mel_bins(self)
+
+    def _check_frame(self) -> None:
+        """Kaldi's framing constraints: a frame of a few samples at least, shift <= length."""
+        for key in ("frame_length", "frame_shift"):
+            if not 0.0 < getattr(self, key) <= MAX_FRAME_MS:
+                raise option_error(key, getattr(self, key), f"must be in (0, {MAX_FRAME_MS:g}] "
+                                   "ms", "25.0" if key == "frame_length" else "10.0")
+        geo = self.geometry()
+        if geo.window_shift <= 0:
+            raise option_error("frame_shift", self.frame_shift,
+                               f"gives a shift of {geo.window_shift} samples at "
+                               f"feature.sample_rate={self.sample_rate}", "10.0")
+        if geo.window_size < MIN_WINDOW_SAMPLES:
+            raise option_error("frame_length", self.frame_length,
+                               f"gives a frame of {geo.window_size} samples at "
+                               f"feature.sample_rate={self.sample_rate} (at least "
+                               f"{MIN_WINDOW_SAMPLES})", "25.0")
+        if geo.padded_window_size > MAX_WINDOW_SAMPLES:
+            raise option_error("frame_length", self.frame_length,
+                               f"gives a frame of {geo.padded_window_size} samples at "
+                               f"feature.sample_rate={self.sample_rate} (at most "
+                               f"{MAX_WINDOW_SAMPLES})", "25.0")
+        if self.frame_length < self.frame_shift:
+            raise option_error("frame_shift", self.frame_shift,
+                               f"is longer than feature.frame_length={self.frame_length} "
+                               "(frames would skip samples)", f"{self.frame_length / 2.5:g}")
+        if geo.padded_window_size % 2:
+            raise option_error("frame_length", self.frame_length,
+                               "gives an odd FFT size (Kaldi needs an even one) with "
+                               "feature.round_to_power_of_two=false", "25.0")
 
     def geometry(self) -> FrameGeometry:
         """Frame sizes in samples (same float arithmetic as torchaudio)."""
@@ -119,11 +150,15 @@ class KaldiOptions(FeatureOptions):
         """Validated ``(low_freq, high_freq)`` in Hz (non-positive high_freq → nyquist offset)."""
         nyquist = 0.5 * self.sample_rate
         high = self.high_freq + nyquist if self.high_freq <= 0.0 else self.high_freq
-        if not (0.0 <= self.low_freq < nyquist and 0.0 < high <= nyquist and self.low_freq < high):
-            raise ValueError(
-                f"feature.low_freq={self.low_freq} / feature.high_freq={self.high_freq} are "
-                f"invalid for nyquist {nyquist} Hz"
-            )
+        if not 0.0 <= self.low_freq < nyquist:
+            raise option_error("low_freq", self.low_freq,
+                               f"must be in [0, {nyquist:g}) (Nyquist of feature.sample_rate="
+                               f"{self.sample_rate})", "20.0")
+        if not (0.0 < high <= nyquist and self.low_freq < high):
+            raise option_error("high_freq", self.high_freq,
+                               f"must be in (feature.low_freq={self.low_freq:g}, {nyquist:g}] "
+                               f"(Nyquist of feature.sample_rate={self.sample_rate}); <= 0 is "
+                               "an offset from Nyquist", "0.0")
         return self.low_freq, high
 
 
@@ -158,3 +193,28 @@ def extended_waveform(x: np.ndarray, geo: FrameGeometry, num_frames: int) -> np.
     left, right = max(0, -start), max(0, stop - n)
     padded = np.pad(x, (left, right), mode="symmetric")
     return padded[start + left : stop + left]
+
+
+def check_mel_bins(opts: KaldiOptions) -> None:
+    """Kaldi's mel-bank rules: at least 4 bins, no more than the FFT bins, and no filter
+    without an FFT bin ("you may have set --num-mel-bins too large")."""
+    fft_bins = opts.geometry().padded_window_size // 2
+    low, high = opts.mel_range()
+
+    def empty(bins: int) -> bool:
+        banks = mel_banks(bins, 2 * fft_bins, float(opts.sample_rate), low, high)
+        return bool((banks.max(axis=0) <= 0.0).any())
+
+    bins = opts.num_mel_bins
+    if bins >= 4 and bins <= fft_bins and not empty(bins):
+        return
+    good, bad = 3, min(bins, fft_bins + 1)  # largest count without empty filters
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        good, bad = (mid, bad) if not empty(mid) else (good, mid)
+    why = "must be at least 4" if bins < 4 else (
+        f"leaves empty mel filters: the {2 * fft_bins}-sample FFT of feature.frame_length="
+        f"{opts.frame_length} ms at feature.sample_rate={opts.sample_rate} fits at most "
+        f"{good} bins between feature.low_freq={opts.low_freq:g} and feature.high_freq="
+        f"{opts.high_freq:g}")
+    raise option_error("num_mel_bins", bins, why, str(min(80, good)) if good >= 4 else "80")

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from .base import FeatureExtractor
+from .base import FeatureExtractor, option_error
 from .frontend import MelFrontend
 from .kaldi_frames import KaldiOptions
 from .mel import dct_matrix, lifter_coeffs
@@ -28,10 +28,10 @@ class MfccOptions(KaldiOptions):
     def __post_init__(self) -> None:
         super().__post_init__()
         if not 1 <= self.num_ceps <= self.num_mel_bins:
-            raise ValueError(
-                f"feature.num_ceps must be in [1, num_mel_bins={self.num_mel_bins}], "
-                f"got {self.num_ceps}"
-            )
+            raise option_error("num_ceps", self.num_ceps, "must be in [1, feature.num_mel_bins="
+                               f"{self.num_mel_bins}]", str(min(13, self.num_mel_bins)))
+        if self.cepstral_lifter < 0.0:
+            raise option_error("cepstral_lifter", self.cepstral_lifter, "must be >= 0", "22.0")
 
 
 class Mfcc(FeatureExtractor):

@@ -13,10 +13,12 @@ from omegaconf import DictConfig
 
 from espnet3_prep.errors import Espnet3PrepError, Terminated, raise_terminated
 from espnet3_prep.prep import detached
+from espnet3_prep.prep.output_keys import WRITES_NOTHING
 from espnet3_prep.prep.pipeline import run_prep
 from espnet3_prep.prep.plan import print_plan
 from espnet3_prep.prep.summary import print_summary
-from espnet3_prep.prep.sweep import clear_failure, in_multirun, record_failure
+from espnet3_prep.prep.sweep import clear_failure, in_multirun, mark_failed
+from espnet3_prep.prep.validate import check_passed, validate_config
 from espnet3_prep.prep.verify import verify_output
 from espnet3_prep.report import finish_report
 
@@ -31,12 +33,12 @@ def run_app(cfg: DictConfig) -> dict[str, Any] | None:
     action = cfg.action.value if hasattr(cfg.action, "value") else str(cfg.action)
     signal.signal(signal.SIGTERM, raise_terminated)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C -> exit 130 + hint
-    if in_multirun():
+    if in_multirun() and action not in WRITES_NOTHING:
         clear_failure(Path(str(cfg.output_dir)))
     try:
         return _dispatch(cfg, action)
     except Espnet3PrepError as exc:
-        log.error("%s", exc)
+        _log_to_files(str(exc))  # the terminal shows the message once, below
         print(f"espnet3-prep: error: {exc}", file=sys.stderr)
         _exit(cfg, exc.exit_code, str(exc))
     except KeyboardInterrupt as exc:
@@ -54,15 +56,23 @@ def run_app(cfg: DictConfig) -> dict[str, Any] | None:
         if not in_multirun():
             raise  # a bug or an unexpected failure: the full traceback helps most
         log.exception("this sweep point failed")  # the other points still run
-        record_failure(Path(str(cfg.output_dir)), 1, f"{type(exc).__name__}: {exc}")
+        mark_failed(cfg, 1, f"{type(exc).__name__}: {exc}")
     return None
+
+
+def _log_to_files(message: str) -> None:
+    """Record an error in the log files (Hydra's job log) but not on the console."""
+    record = log.makeRecord(log.name, logging.ERROR, __file__, 0, message, None, None)
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            handler.handle(record)
 
 
 def _exit(cfg: DictConfig, code: int, message: str) -> None:
     """Exit with ``code``; a sweep point records its failure instead, so the other points
     still run and the sweep summary lists it (the sweep then exits non-zero)."""
     if in_multirun():
-        record_failure(Path(str(cfg.output_dir)), code, message)
+        mark_failed(cfg, code, message)
         return
     sys.exit(code)
 
@@ -72,6 +82,9 @@ def _dispatch(cfg: DictConfig, action: str) -> dict[str, Any] | None:
         return detached.submit_all(cfg)  # type: ignore[return-value]
     if action in ("status", "collect"):
         return detached.status_all(cfg) if action == "status" else detached.collect_all(cfg)
+    if action == "check":  # single runs stop in the ValidateConfig callback; sweep jobs here
+        print(check_passed(validate_config(cfg)))
+        return None
     if action == "relocate":
         from espnet3_prep.prep.relocate import relocate_all
 

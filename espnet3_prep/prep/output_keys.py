@@ -10,7 +10,7 @@ Two Hydra resolvers used by ``conf/config.yaml``:
 * ``${hydra_dir:<action>,<dir>}`` / ``${hydra_subdir:<action>}`` /
   ``${hydra_log:<action>,<file>}`` — ``action=plan`` writes nothing: no run dir, no
   ``.hydra/`` and no log file (the log goes to the terminal only); ``${hydra_sweep_dir:...}``
-  does the same for a multirun (``-m action=plan``).
+  does the same for a multirun (``-m action=plan``). Nor does ``action=check``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ NON_OUTPUT_KEYS = (
 """Keys whose value never changes a sweep point's outputs (each split has its own folder,
 so ``dataset.splits`` is here too)."""
 NON_OUTPUT_PREFIXES = ("parallel",)
-WRITES_NOTHING = ("plan",)
+WRITES_NOTHING = ("plan", "check")
 """Actions that leave no file behind (not even Hydra's ``.hydra/`` or a log)."""
 
 

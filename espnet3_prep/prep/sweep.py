@@ -73,6 +73,21 @@ def record_failure(job_dir: Path, code: int, message: str) -> None:
     atomic_write_json(job_dir / FAILED_FILE, {"exit_code": code, "error": message})
 
 
+DRY_RUN_FAILURES: list[int] = []
+"""Exit codes of the failed points of a sweep that writes nothing (``-m action=plan|check``,
+in-process launcher): the sweep exits with the highest."""
+
+
+def mark_failed(cfg: DictConfig, code: int, message: str) -> None:
+    """This sweep point failed: ``FAILED.json`` in its folder, or — for an action that
+    writes nothing, whose ``output_dir`` is where a real sweep would write — noted in
+    :data:`DRY_RUN_FAILURES` only."""
+    if action_name(cfg.get("action")) in WRITES_NOTHING:
+        DRY_RUN_FAILURES.append(code)
+        return
+    record_failure(Path(str(cfg.output_dir)), code, message)
+
+
 def clear_failure(job_dir: Path) -> None:
     """Forget an earlier failure of this sweep point (it is being run again)."""
     (job_dir / FAILED_FILE).unlink(missing_ok=True)
@@ -94,6 +109,8 @@ class SweepSummary(Callback):
         from espnet3_prep.prep.sweep_table import print_table, sweep_rows, write_summary
 
         if action_name(config.get("action")) in WRITES_NOTHING:  # -m action=plan: nothing to sum up
+            if DRY_RUN_FAILURES:
+                raise SystemExit(max(DRY_RUN_FAILURES))
             return
         sweep_dir = Path(str(config.hydra.sweep.dir)).absolute()
         rows = sweep_rows(sweep_dir, since=self.started)

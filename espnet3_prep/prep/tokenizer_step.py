@@ -41,6 +41,9 @@ def tokenizer_config(cfg: DictConfig) -> dict[str, Any]:
 def train_splits(tok: dict[str, Any], splits: list[str]) -> list[str]:
     """``tokenizer.train_splits``, else the splits named ``train*``, else the first."""
     given = tok.get("train_splits")
+    if given is not None and not isinstance(given, str | list | tuple):
+        raise ConfigError(f"tokenizer.train_splits={given!r}: expected a split name or a "
+                          "list of them — e.g. tokenizer.train_splits=[train-clean-100]")
     if given:
         given = [given] if isinstance(given, str) else list(given)
         unknown = [s for s in given if s not in splits]

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +11,13 @@ from espnet3_prep.audio import audio_info
 from espnet3_prep.backends.options import normalize_parallel_config
 from espnet3_prep.cleaners import build_cleaner
 from espnet3_prep.compat import resolve_class
+from espnet3_prep.config import check_schema
 from espnet3_prep.datasets import check_dataset_config, list_splits
 from espnet3_prep.driver.options import RunOptions
 from espnet3_prep.errors import AudioReadError, ConfigError
 from espnet3_prep.features import build_feature
 from espnet3_prep.prep.tokenizer_step import check_tokenizer_step
+from espnet3_prep.rules import folder_problem
 from espnet3_prep.writers.exports import check_export_shard_size, selected_exports
 from espnet3_prep.writers.feature_storage import check_storage
 from espnet3_prep.writers.hf import audio_mismatch, mismatch_error
@@ -32,13 +31,11 @@ def _plain(node: Any) -> Any:
 def validate_config(cfg: DictConfig) -> list[str]:
     """Check dataset, feature, cleaner, parallel, runner and output dir; return the splits."""
     dataset = _plain(cfg.dataset)
-    check_dataset_config(dataset)
+    check_dataset_config(dataset)  # first: output_dir defaults to exp/${dataset.name}
+    validate_schema(cfg)
     _check_builder("feature", cfg.feature)
     check_storage(_plain(cfg.feature))
     _check_builder("cleaner", cfg.get("cleaner"))
-    selected_exports(_plain(cfg.get("export")))
-    hf_options(_plain(cfg.get("hf")))
-    check_export_shard_size(cfg.get("export_shard_size"))
     normalize_parallel_config({k: v for k, v in _plain(cfg.parallel).items() if v is not None})
     _check_runner(cfg.runner, Path(str(cfg.output_dir)).absolute())
     for key in ("provider._target_", "runner._target_"):
@@ -50,6 +47,22 @@ def validate_config(cfg: DictConfig) -> list[str]:
                           "dataset.splits=[dev-clean]")
     check_tokenizer_step(cfg, splits)
     return splits
+
+
+def check_passed(splits: list[str]) -> str:
+    """What ``action=check`` prints when the config is good."""
+    return (f"espnet3-prep: config OK ({len(splits)} split(s): {', '.join(splits)}); "
+            "nothing was written")
+
+
+def validate_schema(cfg: DictConfig) -> None:
+    """The keys outside the dataset/feature/cleaner/runner groups: the top level,
+    ``parallel``, ``relocate``, ``export``, ``hf`` (all ``action=relocate|verify`` check: the
+    corpus may have moved, so the dataset is not checked)."""
+    check_schema(_schema_values(cfg))
+    selected_exports(_plain(cfg.get("export")))
+    hf_options(_plain(cfg.get("hf")))
+    check_export_shard_size(cfg.get("export_shard_size"))
 
 
 def _check_builder(group: str, node: Any) -> None:
@@ -70,6 +83,18 @@ def _check_runner(runner: DictConfig, output_dir: Path) -> None:
     RunOptions.from_config(runner, work_dir=output_dir)  # shards live under output_dir
 
 
+def _schema_values(cfg: DictConfig) -> dict[str, Any]:
+    """The keys :func:`check_schema` rules on, resolved (the ``hydra`` node left out)."""
+    values: dict[str, Any] = {"parallel": _plain(cfg.get("parallel")),
+                              "relocate": _plain(cfg.get("relocate"))}
+    for key in ("output_dir", "log_level"):
+        try:
+            values[key] = OmegaConf.select(cfg, key, throw_on_missing=True)
+        except Exception as exc:  # noqa: BLE001 - interpolation/missing-value errors
+            raise ConfigError(f"{key}: cannot resolve the value: {exc}") from exc
+    return values
+
+
 def _check_class(key: str, path: str) -> None:
     try:
         resolve_class(path)
@@ -79,16 +104,14 @@ def _check_class(key: str, path: str) -> None:
 
 
 def check_writable(output_dir: Path) -> None:
-    try:
-        output_dir.mkdir(parents=True, exist_ok=True)
-        probe = output_dir / f".write-test-{uuid.uuid4().hex[:8]}"
-        probe.write_bytes(b"ok")
-        probe.unlink()
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.rmdir(output_dir)
-        raise ConfigError(f"output_dir={output_dir} is not writable ({exc.strerror}); choose "
-                          "a writable folder with output_dir=/path") from exc
+    """ConfigError unless ``output_dir`` is (or can be created as) a writable folder.
+
+    Nothing is created: a refused run leaves no trace.
+    """
+    problem = folder_problem(str(output_dir))
+    if problem is not None:
+        raise ConfigError(f"output_dir={output_dir} {problem} — choose a writable folder, "
+                          "e.g. output_dir=exp/my_corpus")
 
 
 def check_exports(one: DictConfig, dataset: Any, sample: int = 5) -> None:

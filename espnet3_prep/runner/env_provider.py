@@ -9,6 +9,9 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from espnet3_prep.backends.detached.rebuild import constructor_digest
+from espnet3_prep.backends.detached.specs import stable_class_name
+
 
 def private_copy(config: DictConfig) -> DictConfig:
     """A deep copy of ``config`` with its flags and schema, ~3x cheaper than
@@ -35,7 +38,19 @@ class EnvironmentProvider(ABC):
     Subclasses implement :meth:`build_env_local` (used in-process) and
     :meth:`make_worker_setup_fn` (a picklable callable that builds the same env inside a
     worker process). The newer name ``build_worker_setup_fn`` is accepted too.
+
+    Detached jobs (``async_mode``) rebuild the provider from its JSON spec: the config,
+    ``params`` and any other constructor arguments that are JSON data. Otherwise define
+    ``to_spec(self) -> dict`` and a classmethod ``from_spec(cls, data)`` (JSON only); see
+    :mod:`espnet3_prep.backends.detached.rebuild`.
     """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> EnvironmentProvider:  # noqa: D102
+        self = super().__new__(cls)
+        # the constructor's arguments as given: a detached job rebuilds the provider from
+        # them (backends/detached/rebuild.py); plain attribute, so pickling is unchanged
+        self._init_args = (args, kwargs)
+        return self
 
     def __init__(self, config: Mapping[str, Any] | DictConfig | None = None) -> None:
         self.config = as_config(config)
@@ -63,6 +78,11 @@ class EnvironmentProvider(ABC):
         return self.make_worker_setup_fn()
 
     def fingerprint(self) -> dict[str, Any]:
-        """What the outputs depend on (used to validate resumed plans)."""
-        return {"provider": f"{type(self).__module__}.{type(self).__qualname__}",
-                "config": OmegaConf.to_container(self.config, resolve=True)}
+        """What the outputs depend on (used to validate resumed plans): the class, the
+        config and a hash of other constructor data (when it is JSON or ``to_spec()``)."""
+        key = {"provider": stable_class_name(type(self)),
+               "config": OmegaConf.to_container(self.config, resolve=True)}
+        digest = constructor_digest(self)
+        if digest is not None:
+            key["constructor"] = digest
+        return key

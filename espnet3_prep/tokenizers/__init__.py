@@ -27,7 +27,7 @@ def tokenizer_type(cfg: Mapping[str, Any] | None) -> str | None:
     kind = (cfg or {}).get("type") or "none"
     if kind == "none":
         return None
-    if kind not in TOKENIZERS:
+    if not isinstance(kind, str) or kind not in TOKENIZERS:
         raise ConfigError(f"tokenizer.type={kind!r}: use one of none, "
                           f"{', '.join(TOKENIZERS)} (e.g. tokenizer=bpe)")
     return str(kind)

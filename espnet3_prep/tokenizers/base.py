@@ -62,11 +62,17 @@ def string_list(cfg: Mapping[str, Any], key: str) -> list[str]:
     return list(value)
 
 
+MAX_INT_OPTION = 2**31 - 1
+"""sentencepiece reads its integer options as int32."""
+
+
 def int_option(cfg: Mapping[str, Any], key: str, default: int, minimum: int) -> int:
-    """``tokenizer.<key>`` as an int >= ``minimum``."""
+    """``tokenizer.<key>`` as an int in [``minimum``, 2^31 - 1]."""
     value = cfg.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"tokenizer.{key}={value!r}: expected an integer >= {minimum}")
+    if (isinstance(value, bool) or not isinstance(value, int) or value < minimum
+            or value > MAX_INT_OPTION):
+        raise ConfigError(f"tokenizer.{key}={value!r}: expected an integer in [{minimum}, "
+                          f"{MAX_INT_OPTION}] — e.g. tokenizer.{key}={default}")
     return value
 
 

@@ -63,7 +63,14 @@ def test_item_error_in_a_job_reaches_the_driver_as_is(submitit_env: Any) -> None
 
 def _job_processes() -> list[psutil.Process]:
     return [p for p in psutil.Process().children(recursive=True)
-            if "submitit.core._submit" in " ".join(p.cmdline())]
+            if "submitit.core._submit" in " ".join(_cmdline(p))]
+
+
+def _cmdline(process: psutil.Process) -> list[str]:
+    try:
+        return process.cmdline()
+    except psutil.Error:  # a child that just ended (zombie, gone)
+        return []
 
 
 def test_killed_local_job_is_resubmitted(submitit_env: Any, tmp_path: Path,
@@ -96,8 +103,8 @@ def test_a_job_that_keeps_dying_is_an_error_after_job_retries(submitit_env: Any,
 @pytest.mark.parametrize(("options", "needle"), [
     ({"slurm_partiton": "gpu"}, "did you mean slurm_partition"),
     ({"mem": 8}, "Valid options: cpus_per_task"),
-    ({"shards_per_job": 0}, "parallel.options.shards_per_job must be an integer >= 1"),
-    ({"job_retries": -1}, "parallel.options.job_retries must be an integer >= 0"),
+    ({"shards_per_job": 0}, "parallel.options.shards_per_job=0: must be >= 1"),
+    ({"job_retries": -1}, "parallel.options.job_retries=-1: must be >= 0"),
 ])
 def test_bad_options_are_rejected_before_anything_runs(options: dict[str, Any],
                                                        needle: str) -> None:

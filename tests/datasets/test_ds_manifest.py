@@ -55,11 +55,14 @@ def test_manifest_items(tmp_path: Path) -> None:
         ('{"utt_id": "a", "channel": "left"}', "'channel' must be a channel index"),
     ],
 )
-def test_malformed_lines_name_file_and_line(tmp_path: Path, line: str, needle: str) -> None:
+def test_malformed_lines_become_items_naming_file_and_line(tmp_path: Path, line: str,
+                                                           needle: str) -> None:
     manifest = write_manifest(tmp_path / "m.jsonl", [{"utt_id": "ok", "text": "x"}, line])
-    with pytest.raises(ConfigError, match=needle) as info:
-        build_dataset({"type": "manifest", "path": str(manifest)}, "all")
-    assert f"{manifest}:2" in str(info.value)
+    items = list(build_dataset({"type": "manifest", "path": str(manifest)}, "all"))
+    assert [i["utt_id"] for i in items] == ["m.jsonl:2", "ok"]
+    reason, detail = items[0]["drop"]
+    assert reason == "malformed_line" and "drop" not in items[1]
+    assert needle in detail and f"{manifest}:2" in detail
 
 
 def test_non_utf8_line(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from espnet3_prep import BaseRunner, set_parallel
+from espnet3_prep.errors import AllItemsFailedError
 from tests.matrix import record
 from tests.toy import ToyProvider
 
@@ -32,7 +33,7 @@ class Sleepy(BaseRunner):
 
 
 def test_item_timeout_fails_one_item_not_the_shard() -> None:
-    runner = Sleepy(ToyProvider({"n": 5}), shard_size=5, item_timeout_s=0.3)
+    runner = Sleepy(ToyProvider({"n": 5}), shard_size=5, item_timeout_s=0.3, on_error="record")
     start = time.monotonic()
     out = runner(range(5))
     assert time.monotonic() - start < 5
@@ -58,8 +59,10 @@ def test_retries_absorb_transient_errors() -> None:
     seen: set[int] = set()
     assert len(Flaky(ToyProvider({"n": 4}, params={"seen": seen}), retries=1)(range(4))) == 4
     seen.clear()
-    runner = Flaky(ToyProvider({"n": 4}, params={"seen": seen}), retries=0)
-    assert runner(range(4)) == [] and runner.last_outcome.counts["failed"] == 4
+    runner = Flaky(ToyProvider({"n": 4}, params={"seen": seen}), retries=0, on_error="record")
+    with pytest.raises(AllItemsFailedError, match="all 4 items failed"):
+        runner(range(4))
+    assert runner.last_outcome.counts["failed"] == 4
 
 
 class FailsWhileFlagged(BaseRunner):
@@ -83,10 +86,12 @@ def test_retry_failed_reruns_only_failed_items(tmp_path: Path) -> None:
     flag.write_text("x")
     calls: list[int] = []
     provider = ToyProvider({"n": 10}, params={"flag": str(flag), "calls": calls})
-    first = FailsWhileFlagged(provider, shard_size=4, work_dir=tmp_path / "w", plan_key=KEY)
+    first = FailsWhileFlagged(provider, shard_size=4, work_dir=tmp_path / "w", plan_key=KEY,
+                              on_error="record")
     assert [r["i"] for r in first(range(10))] == [0, 2, 4, 6, 8]
     flag.unlink()  # the user fixes the input
-    plain = FailsWhileFlagged(provider, shard_size=4, work_dir=tmp_path / "w", plan_key=KEY)
+    plain = FailsWhileFlagged(provider, shard_size=4, work_dir=tmp_path / "w", plan_key=KEY,
+                              on_error="record")
     assert len(plain(range(10))) == 5  # done shards are not rerun without retry_failed
     retry = FailsWhileFlagged(provider, shard_size=4, work_dir=tmp_path / "w",
                               retry_failed=True, plan_key=KEY)

@@ -31,9 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from espnet3_prep.backends.detached.book import JobsLayout
-from espnet3_prep.backends.detached.specs import SpecError, load_spec
+from espnet3_prep.backends.detached.callables import decode_callables
+from espnet3_prep.backends.detached.rebuild import build_provider
+from espnet3_prep.backends.detached.specs import IMPORT_ONLY_VAR, SpecError, load_spec
 from espnet3_prep.compat import resolve_class
 from espnet3_prep.errors import BackendError, Terminated, raise_terminated
+from espnet3_prep.execution.runtime_env import merge_runtime_kwargs
 from espnet3_prep.execution.shard import run_shard
 from espnet3_prep.execution.task import ShardTask
 from espnet3_prep.execution.threads import limit_threads
@@ -109,14 +112,29 @@ def task_from_spec(spec: dict[str, Any]) -> ShardTask:
 
 def _env_for(spec: dict[str, Any], envs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The provider's env, built once per distinct provider/config/params in this job."""
-    key = json.dumps([spec["provider"], spec["config"], spec.get("params")], sort_keys=True)
+    key = json.dumps([spec["provider"], spec["config"], spec.get("params"),
+                      spec.get("runtime_kwargs"), spec.get("ctor_file"),
+                      spec.get("ctor_kwargs"), spec.get("provider_state")], sort_keys=True)
     if key not in envs:
-        provider_cls = resolve_class(spec["provider"])
-        params = spec.get("params")
-        provider = (provider_cls(spec["config"]) if params is None
-                    else provider_cls(spec["config"], params=params))
-        envs[key] = provider.build_env_local()
+        provider = build_provider(resolve_class(spec["provider"]), spec)
+        envs[key] = merge_runtime_kwargs(provider.build_env_local(),
+                                         decode_callables(spec.get("runtime_kwargs") or {}))
     return envs[key]
+
+
+RANK_VARIABLES = ("WORLD_RANK", "RANK")
+"""Where a detached job finds its rank: ESPnet3's name and torch's (with ``WORLD_SIZE``,
+and ``LOCAL_RANK=0``: one process per job)."""
+
+
+def export_rank(spec: dict[str, Any]) -> None:
+    """Set the job's rank and world size in ESPnet3's and torch's variable names."""
+    if "rank" not in spec:  # a spec written by an older version
+        return
+    for name in RANK_VARIABLES:
+        os.environ[name] = str(spec["rank"])
+    os.environ["WORLD_SIZE"] = str(spec["world_size"])
+    os.environ["LOCAL_RANK"] = "0"
 
 
 def _remove_stale_attempts(store: ShardStore, shard_id: int) -> None:
@@ -169,18 +187,29 @@ def run_specs(paths: list[str]) -> int:
             log.error("%s", problem)
             return EXIT_PLAN
     limit_threads()
+    export_rank(specs[0])
     cwd = specs[0]["cwd"]
+    os.environ[IMPORT_ONLY_VAR] = "1"  # a user script imported here must not run itself
     if os.path.isdir(cwd):
         os.chdir(cwd)  # as the submitting shell; user code may use relative paths
         if cwd not in sys.path:
             sys.path.insert(0, cwd)  # as `python -m` / the submit-time import check
+    for folder in reversed(specs[0].get("pythonpath") or []):
+        if folder not in sys.path:
+            sys.path.insert(0, folder)  # the submitting script's folder
     envs: dict[str, dict[str, Any]] = {}
     for spec in specs:
         problem = plan_problem([spec])  # re-planned while earlier shards ran?
         if problem:
             log.error("%s", problem)
             return EXIT_PLAN
-        if not _run_spec(spec, envs):
+        try:
+            ok = _run_spec(spec, envs)
+        except Exception as exc:  # noqa: BLE001 - before the shard ran (e.g. an import)
+            log.exception("shard %s could not start", spec["shard"]["id"])
+            StateFile(spec).fail(exc)  # action=status shows this error line first
+            return EXIT_FAILED
+        if not ok:
             return EXIT_FAILED
     return 0
 

@@ -33,6 +33,7 @@ PATH_KEYS = frozenset({"root", "path", "paths", "audio_root", "output_dir", "wor
                        "async_result_dir"})
 PATH_SUFFIXES = ("_dir", "_path", "_root", "_file", "_directory")
 _IMPORT_CHECKED: set[tuple[str, str, str]] = set()
+_SPLIT: dict[str, tuple[str, str]] = {}  # class path -> (module, qualname), by class_path
 
 
 class SpecError(DataError, ValueError):
@@ -42,29 +43,90 @@ class SpecError(DataError, ValueError):
 # --------------------------------------------------------------------------- class paths
 
 
+IMPORT_ONLY_VAR = "ESPNET3_PREP_IMPORT_ONLY"
+"""Set in the import check and in detached jobs: a script imported there must not run its
+runner at import time (its ``runner(...)`` belongs under ``if __name__ == "__main__":``)."""
+
+
+def main_script() -> Path | None:
+    """The script this Python runs (``python prep.py``), or None (``-c``, a notebook)."""
+    path = getattr(sys.modules.get("__main__"), "__file__", None)
+    return Path(path).absolute() if path and str(path).endswith(".py") else None
+
+
+def job_pythonpath() -> list[str]:
+    """Folders a job puts first on ``sys.path``: the running script's folder, so classes
+    defined in the script or in a module next to it import as they do here."""
+    script = main_script()
+    return [str(script.parent)] if script is not None else []
+
+
+def stable_class_name(cls: type) -> str:
+    """``module.QualName`` with the running script's file name for ``__main__``: the same
+    whether the script runs directly or is imported (plan keys use it)."""
+    module = cls.__module__
+    if module in ("__main__", "__mp_main__"):
+        spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+        script = main_script()
+        if spec is not None and spec.name and spec.name != "__main__":
+            module = str(spec.name)
+        elif script is not None:
+            module = script.stem
+    return f"{module}.{cls.__qualname__}"
+
+
 def class_path(cls: type) -> str:
-    """``module.QualName`` of a class, refusing classes no other process can import."""
-    qualname = cls.__qualname__
-    if cls.__module__ in ("__main__", "__mp_main__", "builtins"):
+    """``module.QualName`` of a class that a fresh process can import; a class of the
+    running script (``__main__``) is named by the script's module name."""
+    qualname, module = cls.__qualname__, cls.__module__
+    if module in ("__main__", "__mp_main__"):
+        module = _main_module_name(qualname)
+    if module == "builtins" or "<locals>" in qualname:
         raise ConfigError(
-            f"{qualname} is defined in __main__ (a script run directly, or a notebook), so "
-            "a detached job cannot import it. Fix: move the class into a module (e.g. "
-            f"my_prep.py holding `class {qualname}`), import it from there, and make sure "
-            "the module is importable from the job's working directory or PYTHONPATH.")
-    if "<locals>" in qualname:
-        raise ConfigError(
-            f"{qualname} is defined inside a function, so a detached job cannot import it. "
-            f"Fix: define {qualname.rsplit('.', 1)[-1]} at the top level of a module.")
-    return f"{cls.__module__}.{qualname}"
+            f"{qualname} is defined inside a function (or is a builtin), so a detached job "
+            f"cannot import it. Fix: define {qualname.rsplit('.', 1)[-1]} at the top level "
+            "of your script or of a module.")
+    _SPLIT[f"{module}.{qualname}"] = (module, qualname)
+    return f"{module}.{qualname}"
 
 
-def check_importable(classes: Iterable[type], cwd: str) -> None:
-    """Import each class by path in a fresh interpreter (once per class, all in parallel)."""
-    pythonpath = os.environ.get("PYTHONPATH", "")
+def _main_module_name(qualname: str) -> str:
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and spec.name and spec.name != "__main__":
+        return str(spec.name)  # python -m pkg.prep
+    script = main_script()
+    if script is None or not script.stem.isidentifier():
+        raise ConfigError(
+            f"{qualname} is defined in __main__ (an interactive session, a notebook or a "
+            "script whose file name is not a Python identifier), so a detached job cannot "
+            f"import it. Fix: move `class {qualname}` into a .py file (e.g. my_prep.py) "
+            "and import it from there.")
+    return script.stem
+
+
+_IMPORT_CODE = ("import importlib, sys\nobj = importlib.import_module(sys.argv[1])\n"
+                "for name in sys.argv[2].split('.'):\n    obj = getattr(obj, name)\n")
+"""Imports the module itself (its own error is the one reported), then the class."""
+
+
+def split_path(path: str) -> tuple[str, str]:
+    """``(module, qualname)`` of a class path made by :func:`class_path`."""
+    module, _, qualname = path.rpartition(".")
+    return _SPLIT.get(path, (module, qualname))
+
+
+def check_importable(classes: Iterable[Any], cwd: str) -> None:
+    """Import each class (or top-level function) by path in a fresh interpreter (once
+    per path, all in parallel), with the job's extra ``sys.path`` entries (the script's
+    folder)."""
+    pythonpath = os.pathsep.join(
+        [*job_pythonpath(), *filter(None, [os.environ.get("PYTHONPATH", "")])])
     paths = [class_path(cls) for cls in classes]
     todo = [p for p in dict.fromkeys(paths) if (p, cwd, pythonpath) not in _IMPORT_CHECKED]
-    code = "import sys; from hydra.utils import get_class; get_class(sys.argv[1])"
-    procs = {path: subprocess.Popen([sys.executable, "-c", code, path], cwd=cwd,
+    env = {**os.environ, "PYTHONPATH": pythonpath, IMPORT_ONLY_VAR: "1"}
+    procs = {path: subprocess.Popen([sys.executable, "-c", _IMPORT_CODE, *split_path(path)],
+                                    cwd=cwd, env=env,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                     text=True) for path in todo}
     for path, proc in procs.items():
@@ -130,12 +192,18 @@ def _json_default(value: Any) -> Any:
 # --------------------------------------------------------------------------- spec files
 
 
-def make_spec(task: ShardTask, provider: Any, *, jobs_dir: Path, job: str) -> dict[str, Any]:
+def make_spec(task: ShardTask, provider: Any, *, jobs_dir: Path, job: str,
+              runtime_kwargs: Mapping[str, Any] | None = None,
+              ctor: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The spec of one shard task, whose env ``provider`` builds (an InferenceProvider-like
-    object: ``config`` and optional ``params``)."""
+    object: ``config`` and optional ``params``) plus the runner's keyword arguments;
+    ``ctor``: the constructor fields of :func:`~.rebuild.constructor_fields`."""
     cwd = os.getcwd()
     params = getattr(provider, "params", None)
     return {
+        **(ctor or {}),
+        "runtime_kwargs": absolutize(to_json_data(dict(runtime_kwargs or {}),
+                                                  "runner keyword arguments"), cwd),
         "format": SPEC_FORMAT, "kind": SPEC_KIND,
         "runner": class_path(task.runner_cls), "provider": class_path(type(provider)),
         "config": absolutize(to_json_data(provider.config, "provider config"), cwd),
@@ -148,6 +216,7 @@ def make_spec(task: ShardTask, provider: Any, *, jobs_dir: Path, job: str) -> di
         "retries": int(task.retries), "item_timeout_s": task.item_timeout_s,
         "sink_options": to_json_data(dict(task.sink_options), "sink options"),
         "jobs_dir": str(jobs_dir), "job": job, "cwd": cwd, "python": sys.executable,
+        "pythonpath": job_pythonpath(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
 
