@@ -108,6 +108,12 @@ def timing_rows(found: dict[str, Outcome]) -> list[Row]:
         rows.append(Row("t-collect", "action=collect / in-process run",
                         f"{collect.wall_s:.1f} s = {share:.1%}", f"<= {COLLECT_SHARE:.0%}",
                         collect.rc == 0 and share <= COLLECT_SHARE))
+        if none.driver_cpu_s > 0:
+            cpu = collect.driver_cpu_s / none.driver_cpu_s
+            rows.append(Row("t-collect-cpu", "same in CPU seconds (load-independent)",
+                            f"{collect.driver_cpu_s:.1f} / {none.driver_cpu_s:.1f} s = "
+                            f"{cpu:.1%}", f"<= {COLLECT_SHARE:.0%}",
+                            collect.rc == 0 and cpu <= COLLECT_SHARE))
     local = found.get("local")
     if local is not None:
         blocked = max(0.0, local.worst_block_s - 1.0)  # the tick gap minus its 1 s interval
@@ -128,6 +134,11 @@ def slurm_rows(found: dict[str, Outcome], args: argparse.Namespace) -> list[Row]
             continue
         text, ok = _accounted(o, args.utts)
         rows.append(Row(f"x-{name}", what, f"{o.wall_s:.0f} s, {text}", "all, once", ok))
+        if name == "submitit" and o.workers_mb:
+            tasks = args.array_tasks  # a task is a few processes (batch shell, python)
+            rows.append(Row("x-task", "per array task: CPU seconds (startup + its shard)",
+                            f"{o.workers_cpu_s / tasks:.2f} s ({len(o.workers_mb)} "
+                            f"processes), peak <= {o.workers_mb[0]:.0f} MB", ""))
     return rows
 
 

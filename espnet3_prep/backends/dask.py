@@ -1,7 +1,8 @@
 """Dask backend: a LocalCluster of processes or a dask-jobqueue cluster (SLURM, PBS, ...).
 
 - the env is built once per worker by a worker plugin (``Client.register_plugin``), by
-  the worker's first shard, and is rebuilt automatically on replacement workers;
+  the worker's first shard, and is rebuilt automatically on replacement workers (the
+  worker side: :mod:`~espnet3_prep.backends.dask_worker`);
 - shards are submitted as tasks in the runner's order (task priorities; the runner puts
   the costliest first) and Dask balances them over the workers; a
   task lost with its worker is rerun by Dask, and since a shard only counts as done by
@@ -17,112 +18,26 @@ from __future__ import annotations
 
 import logging
 import queue
-import threading
 import time
 import uuid
-from collections import Counter
 from typing import Any
 
 from espnet3_prep.backends.base import Backend, EnvSource, ResultFn
 from espnet3_prep.backends.bundles import bundle
 from espnet3_prep.backends.dask_cluster import build_cluster
+from espnet3_prep.backends.dask_worker import as_worker_plugin, run_on_worker
 from espnet3_prep.backends.jobqueue import (
     SubmissionErrors,
     precheck_submission,
     render_job_script,
 )
 from espnet3_prep.errors import BackendError, ConfigError
-from espnet3_prep.execution.shard import run_shard
-from espnet3_prep.execution.task import ProgressFn, ShardResult, ShardTask
-from espnet3_prep.execution.threads import limit_threads
+from espnet3_prep.execution.task import ProgressFn, ShardTask
 
 log = logging.getLogger(__name__)
 POLL_S = 0.5
 LIVENESS_S = 2.0
 """Seconds between two checks that some worker is still connected (a scheduler round trip)."""
-
-
-class EnvPlugin:
-    """Worker plugin that builds the provider's env once per worker process.
-
-    The env is built by the worker's first shard, in its compute thread, not in
-    :meth:`setup`: ``setup`` runs on the worker's event loop, which a large dataset
-    (seconds to scan) would block, and ``register_plugin`` waits for every worker's
-    ``setup`` before the first shard could even be submitted."""
-
-    idempotent = False
-
-    def __init__(self, setup_fn: Any) -> None:
-        self.setup_fn = setup_fn
-        self.env: dict[str, Any] | None = None
-        self._lock = threading.Lock()  # workers with nthreads > 1 build it once too
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"setup_fn": self.setup_fn}  # shipped to workers without env or lock
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["setup_fn"])  # type: ignore[misc]
-
-    def setup(self, worker: Any) -> None:
-        """Called by the worker when the plugin is registered or the worker starts."""
-        limit_threads()
-
-    def get_env(self) -> dict[str, Any]:
-        """This worker's env, built on first use (one compute thread per worker)."""
-        with self._lock:
-            if self.env is None:
-                self.env = self.setup_fn()
-            return self.env
-
-    def teardown(self, worker: Any) -> None:
-        """Drop the env with the plugin."""
-        self.env = None
-
-
-def _as_worker_plugin(setup_fn: Any) -> Any:
-    from distributed.diagnostics.plugin import WorkerPlugin
-
-    class _Plugin(EnvPlugin, WorkerPlugin):
-        pass
-
-    return _Plugin(setup_fn)
-
-
-def run_on_worker(tasks: list[ShardTask], plugin_name: str, topic: str
-                  ) -> list[ShardResult]:
-    """Task body: fetch this worker's env and run the shards, reporting progress."""
-    from distributed import get_worker
-
-    worker = get_worker()
-    plugin = worker.plugins.get(plugin_name)
-    if plugin is None:
-        raise BackendError(f"worker {worker.address} has no env plugin {plugin_name}")
-    env = plugin.get_env()
-    reporter = _EventReporter(worker, topic)
-    try:
-        return [run_shard(task, env, reporter) for task in tasks]
-    finally:
-        reporter.flush()
-
-
-class _EventReporter:
-    """Batches item outcomes into worker events (at most a few per second)."""
-
-    def __init__(self, worker: Any, topic: str) -> None:
-        self.worker, self.topic = worker, topic
-        self.pending: Counter[str] = Counter()
-        self.last = time.monotonic()
-
-    def __call__(self, outcome: str) -> None:
-        self.pending[outcome] += 1
-        if time.monotonic() - self.last >= 0.25:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.pending:
-            self.worker.log_event(self.topic, dict(self.pending))
-            self.pending.clear()
-        self.last = time.monotonic()
 
 
 class DaskBackend(Backend):
@@ -228,7 +143,7 @@ class DaskBackend(Backend):
                 self.client.unregister_worker_plugin(old)
             self._plugins.clear()
             name = f"espnet3-prep-env-{env.key}"
-            self.client.register_plugin(_as_worker_plugin(env.make_setup_fn()), name=name)
+            self.client.register_plugin(as_worker_plugin(env.make_setup_fn()), name=name)
             self._plugins[env.key] = name
         return name
 

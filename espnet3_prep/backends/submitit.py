@@ -7,7 +7,7 @@
   every job of a wave goes into one job array with at most ``n_workers`` tasks running at once
   (``slurm_array_parallelism``); locally at most ``n_workers`` jobs run at once;
 - each job builds the provider's env once (``EnvSource.make_setup_fn()``), then runs its
-  shards with :func:`~espnet3_prep.execution.shard.run_shard`;
+  shards (:func:`~espnet3_prep.backends.submitit_job.run_job`);
 - a job that ends without a result (scancel, out of memory, node failure, time limit) is
   resubmitted for its shards that have no done marker, at most ``job_retries`` times;
   since only the marker makes a shard done, nothing is lost or duplicated;
@@ -21,13 +21,10 @@ from __future__ import annotations
 import inspect
 import logging
 import shutil
-import signal
 import subprocess
-import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,11 +32,10 @@ from typing import Any
 from espnet3_prep.backends.base import Backend, EnvSource, ResultFn
 from espnet3_prep.backends.bundles import TASKS_PER_WORKER, bundle
 from espnet3_prep.backends.defaults import DEFAULT_RUN_NAME, SUBMITIT_PARAMETERS
-from espnet3_prep.errors import BackendError, ConfigError, Terminated, raise_terminated
-from espnet3_prep.execution.file_progress import FileProgress, ProgressFiles
-from espnet3_prep.execution.shard import run_shard
+from espnet3_prep.backends.submitit_job import JobReport, run_job
+from espnet3_prep.errors import BackendError, ConfigError
+from espnet3_prep.execution.file_progress import ProgressFiles
 from espnet3_prep.execution.task import ProgressFn, ShardResult, ShardTask
-from espnet3_prep.execution.threads import limit_threads
 from espnet3_prep.storage.private import folder_check_line, private_dir
 from espnet3_prep.storage.shards import ShardStore
 
@@ -49,43 +45,6 @@ DEFAULT_JOB_RETRIES = 2
 POLL_S = 1.0
 STATE_REFRESH_S = 3.0
 NOT_STARTED = ("PENDING", "UNKNOWN", "REQUEUED", "CONFIGURING")
-
-
-@dataclass
-class JobReport:
-    """What one job returns: its shards' results, the error that stopped it, if any, and
-    whether SIGTERM (scancel, preemption) stopped it before its last shard."""
-
-    results: list[ShardResult]
-    error: BaseException | None = None
-    terminated: bool = False
-
-
-def run_job(tasks: list[ShardTask], setup_fn: Callable[[], dict[str, Any]],
-            progress_dir: str | None = None) -> JobReport:
-    """Job body: build the env once, then run every shard (stops at the first error).
-
-    SIGTERM stops the job between items instead of submitit's default of ignoring it
-    until SIGKILL: the shard in progress is aborted and the driver resubmits it."""
-    limit_threads()
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, raise_terminated)
-    results: list[ShardResult] = []
-    try:
-        env = setup_fn()
-        for task in tasks:
-            progress = FileProgress(Path(progress_dir) / f"{task.shard.name}.json"
-                                    ) if progress_dir else None
-            results.append(run_shard(task, env, progress))
-            if progress is not None:
-                progress.flush()
-    except Terminated:
-        log.warning("SIGTERM: stopped after %d of %d shard(s); the driver resubmits the rest",
-                    len(results), len(tasks))
-        return JobReport(results, terminated=True)
-    except Exception as exc:  # noqa: BLE001 - shipped to the driver and raised there
-        return JobReport(results, exc)
-    return JobReport(results)
 
 
 @dataclass

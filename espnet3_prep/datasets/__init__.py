@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -22,6 +23,7 @@ from espnet3_prep.datasets.aishell import Aishell
 from espnet3_prep.datasets.base import ISSUES, CorpusType, Dataset, Record, gc_paused
 from espnet3_prep.datasets.commonvoice import CommonVoice
 from espnet3_prep.datasets.hf import HFDataset
+from espnet3_prep.datasets.index import dataset_key, index_is_current, load_index, save_index
 from espnet3_prep.datasets.kaldi_dir import KaldiDir
 from espnet3_prep.datasets.librispeech import LibriSpeech
 from espnet3_prep.datasets.ljspeech import LJSpeech
@@ -78,17 +80,34 @@ def package_data_path(relative: str) -> str:
 OmegaConf.register_new_resolver("pkg_data", package_data_path, replace=True)
 
 
-def build_dataset(cfg: Mapping[str, Any], split: str) -> Dataset | SpeedPerturbed:
-    """Scan ``split`` of the corpus described by ``cfg`` (the ``dataset`` config node).
+def build_dataset(cfg: Mapping[str, Any], split: str, index: str | None = None
+                  ) -> Dataset | SpeedPerturbed:
+    """Scan ``split`` of the corpus described by ``cfg`` (the ``dataset`` config node), or
+    load the item ``index`` the driver saved for that config (see :func:`save_split_index`).
 
     Raises:
         ConfigError: Unknown type, bad keys, missing root/split, malformed input files.
     """
     plain, kind = _resolve(cfg)
     with gc_paused():
-        dataset = kind.build(plain, split)
+        dataset = load_index(Path(index), dataset_key(plain, split)) if index else None
+        if dataset is None:
+            dataset = kind.build(plain, split)
         factors = plain.get("speed_perturb")
         return SpeedPerturbed(dataset, check_factors(factors)) if factors else dataset
+
+
+def save_split_index(dataset: Any, cfg: Mapping[str, Any], split: str, path: Path) -> bool:
+    """Save the scanned ``dataset`` of ``split`` to ``path`` for the processes that run its
+    shards (unless the file there already holds the same items); False when the dataset is
+    not one this package scanned."""
+    base = dataset.base if isinstance(dataset, SpeedPerturbed) else dataset
+    if not isinstance(base, Dataset):
+        return False
+    key = dataset_key(_resolve(cfg)[0], split)
+    if not index_is_current(path, key, base):
+        save_index(base, path, key)
+    return True
 
 
 def list_splits(cfg: Mapping[str, Any]) -> list[str]:

@@ -15,17 +15,25 @@ without audio), ``issues`` lists dataset-level problems found while scanning (se
 from __future__ import annotations
 
 import bisect
-import contextlib
-import gc
-import hashlib
-import os
 from array import array
 from collections import Counter
-from collections.abc import Generator, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
-from espnet3_prep.errors import ConfigError
+import numpy as np
+
+from espnet3_prep.datasets.columns import IdColumn, Interned, SpillFile
+from espnet3_prep.datasets.scanning import (  # noqa: F401  (re-exported for the readers)
+    Fingerprint,
+    decode_line,
+    gc_paused,
+    ordered_map,
+    relative_path,
+    require_dir,
+    require_file,
+    string_list,
+)
 from espnet3_prep.ids import validate_id
 
 ISSUE_DUPLICATE = "duplicate_utt_id"
@@ -73,64 +81,13 @@ class Record:
     issues: list[str] = field(default_factory=list)
     line: int = 0
     """1-based line in ``source`` (0 when the source is not a line-oriented file)."""
-
-
-def relative_path(path: str, folder: str) -> str:
-    """``os.path.relpath(path, folder)`` for a *normalized* absolute ``path`` and
-    ``folder``; a string slice when ``path`` lies under ``folder`` (relpath splits and
-    re-joins both paths, a third of a manifest's parse time)."""
-    prefix = folder if folder.endswith(os.sep) else folder + os.sep
-    if os.path.isabs(path) and path.startswith(prefix):
-        return path[len(prefix):]
-    return os.path.relpath(path, folder)
-
-
-class Fingerprint:
-    """Accumulates a cheap, order-independent hash of a dataset's inputs."""
-
-    def __init__(self) -> None:
-        self._parts: list[str] = []
-        self.total_bytes = 0
-
-    def add_file_stat(self, rel_path: str, stat: os.stat_result) -> None:
-        """Add an audio file by (relative path, size, mtime_ns); counts its bytes."""
-        self._parts.append(f"a\0{rel_path}\0{stat.st_size}\0{stat.st_mtime_ns}")
-        self.total_bytes += stat.st_size
-
-    def add_content(self, rel_path: str, data: bytes) -> None:
-        """Add a text input (transcript, manifest, scp) by the hash of its contents."""
-        self._parts.append(f"c\0{rel_path}\0{hashlib.sha256(data).hexdigest()}")
-
-    def hexdigest(self) -> str:
-        """SHA-256 over the sorted parts."""
-        digest = hashlib.sha256()
-        for part in sorted(self._parts):
-            digest.update(part.encode("utf-8", "surrogateescape") + b"\n")
-        return digest.hexdigest()
-
-
-@contextlib.contextmanager
-def gc_paused() -> Generator[None, None, None]:
-    """Pause the cyclic GC while building (records have no cycles; saves ~40% on 281k items)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def decode_line(raw: bytes) -> tuple[str, bool]:
-    """UTF-8 decode one line; on failure decode with replacement and report it."""
-    try:
-        return raw.decode("utf-8"), True
-    except UnicodeDecodeError:
-        return raw.decode("utf-8", errors="replace"), False
+    size: int = -1
+    """Size in bytes of ``audio`` when the scan stat'ed it (a shard cost hint; -1: not)."""
 
 
 class Dataset(Sequence[dict]):
-    """A sorted, column-stored, picklable sequence of sample dicts."""
+    """A sorted, column-stored, picklable sequence of sample dicts (see
+    :mod:`~espnet3_prep.datasets.columns`: ~60 B of process memory per item)."""
 
     def __init__(
         self,
@@ -139,30 +96,69 @@ class Dataset(Sequence[dict]):
         name: str,
         root: str,
         split: str,
-        fingerprint: str,
-        total_bytes: int,
+        fingerprint: str | Fingerprint,
+        total_bytes: int | None = None,
         type_name: str = "",
     ) -> None:
-        """Sort ``records`` by ``utt_id`` (stable), flag duplicates/invalid ids, pack them."""
-        ordered = sorted(records, key=lambda rec: rec.utt_id)
-        _flag_duplicates_and_invalid(ordered)
+        """Pack ``records`` (any iterable: consumed one at a time), sort them by ``utt_id``
+        (stable) and flag duplicate and invalid ids. A :class:`Fingerprint` that the
+        records' generator fills is read once they are consumed (its digest, and its
+        ``total_bytes`` unless given)."""
         self.name, self.root, self.split, self.type_name = name, root, split, type_name
-        self.fingerprint, self.total_bytes = fingerprint, int(total_bytes)
-        self._ids = [rec.utt_id for rec in ordered]
-        self._speakers = [rec.speaker for rec in ordered]
-        self._texts = [rec.text for rec in ordered]
-        self._audio = [rec.audio for rec in ordered]
-        self._sources = [rec.source for rec in ordered]  # shared str objects: pickled once
-        self._lines = array("q", [rec.line for rec in ordered])
-        self._genders = {rec.speaker: rec.gender for rec in ordered
-                         if rec.gender and rec.speaker is not None}
-        self._extras: dict[int, dict[str, Any]] = {}
-        for idx, rec in enumerate(ordered):
+        self._ids, self._speakers, self._sources = IdColumn(), Interned(), Interned()
+        self._payload = SpillFile()
+        self._genders: dict[str, str] = {}
+        self._freeze(*self._consume(records))
+        if isinstance(fingerprint, Fingerprint):
+            total_bytes = fingerprint.total_bytes if total_bytes is None else total_bytes
+            fingerprint = fingerprint.hexdigest()
+        self.fingerprint, self.total_bytes = fingerprint, int(total_bytes or 0)
+
+    def _consume(self, records: Iterable[Record]) -> tuple[
+            array, array, dict[int, dict[str, Any]], dict[int, list[str]], list[int]]:
+        """Append every record to the columns, in scan order; the sparse columns and the
+        positions of invalid ids are returned for :meth:`_freeze`."""
+        lines, sizes = array("q"), array("q")
+        extras: dict[int, dict[str, Any]] = {}
+        issues: dict[int, list[str]] = {}
+        invalid: list[int] = []
+        for pos, rec in enumerate(records):
+            self._ids.append(rec.utt_id)
+            self._speakers.append(rec.speaker)
+            self._sources.append(rec.source)
+            self._payload.append(rec.text, rec.audio)
+            lines.append(rec.line)
+            sizes.append(rec.size)
+            if rec.gender and rec.speaker is not None:
+                self._genders[rec.speaker] = rec.gender
             extra = _extra_fields(rec)
             if extra:
-                self._extras[idx] = extra
-        self._issue_idx = array("q", [i for i, rec in enumerate(ordered) if rec.issues])
-        self._issues = [tuple(ordered[i].issues) for i in self._issue_idx]
+                extras[pos] = extra
+            if rec.issues:
+                issues[pos] = list(rec.issues)
+            if validate_id(rec.utt_id) is not None:
+                invalid.append(pos)
+        return lines, sizes, extras, issues, invalid
+
+    def _freeze(self, lines: array, sizes: array, extras: dict[int, dict[str, Any]],
+                issues: dict[int, list[str]], invalid: list[int]) -> None:
+        """Sort every column by id; sparse columns move to their sorted positions."""
+        order, dups = self._ids.sort_order()
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        for column in (self._ids, self._speakers, self._sources, self._payload):
+            column.freeze(order)
+        self._lines = np.asarray(lines, dtype=np.int64)[order]
+        self._sizes = np.asarray(sizes, dtype=np.int64)[order]
+        self._extras = {int(rank[pos]): extra for pos, extra in extras.items()}
+        by_rank = {int(rank[pos]): found for pos, found in issues.items()}
+        for idx, issue in sorted([(idx, ISSUE_DUPLICATE) for idx in dups]
+                                 + [(int(rank[pos]), ISSUE_INVALID_ID) for pos in invalid]):
+            found = by_rank.setdefault(idx, [])  # duplicate before invalid, as before
+            if issue not in found:
+                found.append(issue)
+        self._issue_idx = array("q", sorted(by_rank))
+        self._issues = [tuple(by_rank[idx]) for idx in self._issue_idx]
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -177,25 +173,63 @@ class Dataset(Sequence[dict]):
         """The sample dict at ``idx`` (a fresh dict each call; slices give a list)."""
         if isinstance(idx, slice):
             return [self[i] for i in range(*idx.indices(len(self)))]
-        idx = int(idx)
-        if idx < 0:
-            idx += len(self)
-        if not 0 <= idx < len(self):
-            raise IndexError(f"dataset index {idx} out of range (len {len(self)})")
+        idx = self._check(idx)
         speaker = self._speakers[idx]
+        text, audio = self._payload.read(idx)
         item: dict[str, Any] = {
             "utt_id": self._ids[idx],
             "speaker": speaker,
-            "text": self._texts[idx],
-            "audio": self._audio[idx],
+            "text": text,
+            "audio": audio,
         }
         if speaker in self._genders:
             item["gender"] = self._genders[speaker]
         item.update(self._extras.get(idx, ()))
         item["issues"] = list(self._issue_lookup(idx))
-        line = self._lines[idx]
-        item["source"] = f"{self._sources[idx]}:{line}" if line else self._sources[idx]
+        line, source = int(self._lines[idx]), self._sources[idx]
+        item["source"] = f"{source}:{line}" if line else source
         return item
+
+    _COLUMNS = ("name", "root", "split", "type_name", "fingerprint", "total_bytes", "_ids",
+                "_speakers", "_sources", "_genders", "_lines", "_sizes", "_extras",
+                "_issue_idx", "_issues")
+
+    def columns(self) -> dict[str, Any]:
+        """Everything but the texts/audio paths (see :mod:`~espnet3_prep.datasets.index`)."""
+        return {**{name: getattr(self, name) for name in self._COLUMNS},
+                "_payload": self._payload.offsets()}
+
+    def close(self) -> None:
+        """Release the file holding the texts/audio paths (items are unreadable after)."""
+        self._payload.close()
+
+    def copy_payload(self, out: Any) -> int:
+        """Write the texts/audio paths blob to the binary file ``out``."""
+        return self._payload.copy_to(out)
+
+    @classmethod
+    def from_columns(cls, columns: dict[str, Any], handle: Any, base: int) -> Dataset:
+        """A dataset from :meth:`columns`, its blob read from ``handle`` at ``base``."""
+        dataset = cls.__new__(cls)
+        for name in cls._COLUMNS:
+            setattr(dataset, name, columns[name])
+        dataset._payload = SpillFile.attach(handle, base, columns["_payload"])
+        return dataset
+
+    def _check(self, idx: int) -> int:
+        idx = int(idx)
+        if idx < 0:
+            idx += len(self)
+        if not 0 <= idx < len(self):
+            raise IndexError(f"dataset index {idx} out of range (len {len(self)})")
+        return idx
+
+    def audio_size(self, idx: int) -> int | None:
+        """Size in bytes of item ``idx``'s audio file as the scan found it (None when the
+        scan did not stat it, or the item is a segment of a longer file)."""
+        idx = self._check(idx)
+        size = int(self._sizes[idx])
+        return None if size < 0 or idx in self._extras else size
 
     def _issue_lookup(self, idx: int) -> tuple[str, ...]:
         """Binary search of the sparse issue column."""
@@ -220,17 +254,6 @@ class Dataset(Sequence[dict]):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}/{self.split}: {len(self)} items>"
-
-
-def _flag_duplicates_and_invalid(ordered: list[Record]) -> None:
-    """Flag the 2nd+ occurrence of an id and ids that are unsafe as keys/file names."""
-    previous = None
-    for rec in ordered:
-        if rec.utt_id == previous and ISSUE_DUPLICATE not in rec.issues:
-            rec.issues.append(ISSUE_DUPLICATE)
-        previous = rec.utt_id
-        if validate_id(rec.utt_id) is not None and ISSUE_INVALID_ID not in rec.issues:
-            rec.issues.append(ISSUE_INVALID_ID)
 
 
 def _extra_fields(rec: Record) -> dict[str, Any]:
@@ -270,33 +293,3 @@ class CorpusType:
     def build(self, cfg: Mapping[str, Any], split: str) -> Dataset:
         """Scan the inputs of ``split`` and return its Dataset."""
         raise NotImplementedError
-
-
-def require_dir(path: str, key: str, fix: str) -> None:
-    """ConfigError unless ``path`` is an existing directory."""
-    if not os.path.isdir(path):
-        what = "is not a directory" if os.path.exists(path) else "does not exist"
-        raise ConfigError(f"{key}: {path} {what} — {fix}")
-    if not os.access(path, os.R_OK | os.X_OK):
-        raise ConfigError(f"{key}: {path} is not readable (permission denied) — fix its "
-                          f"permissions or {fix}")
-
-
-def require_file(path: str, key: str, fix: str) -> None:
-    """ConfigError unless ``path`` is an existing regular file."""
-    if not os.path.isfile(path):
-        what = "is not a file" if os.path.exists(path) else "does not exist"
-        raise ConfigError(f"{key}: {path} {what} — {fix}")
-
-
-def string_list(cfg: Mapping[str, Any], key: str, fix: str) -> list[str]:
-    """``cfg[key]`` as a non-empty list of strings (a single string is accepted)."""
-    value = cfg.get(key)
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, Sequence) or not value or not all(
-        isinstance(v, str) and v for v in value
-    ):
-        raise ConfigError(f"dataset.{key}: expected a non-empty list of names, got {value!r} "
-                          f"— {fix}")
-    return list(value)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from espnet3_prep.audio import TRANSIENT_ERRNOS
@@ -24,6 +24,7 @@ from espnet3_prep.datasets.base import (
     Fingerprint,
     Record,
     decode_line,
+    ordered_map,
     require_dir,
     string_list,
 )
@@ -70,24 +71,36 @@ class LibriSpeech(CorpusType):
         if by_chapter:  # other speaker ids: a resumed run must not mix the two
             fingerprint.add_content("speaker", b"reader_chapter")
         genders = read_speakers(root, fingerprint)
-        records: list[Record] = []
-        for spk_entry in _sorted_dirs(split_dir):
-            for chapter_entry in _sorted_dirs(spk_entry.path):
-                chapter = _scan_chapter(root, spk_entry.name, chapter_entry, fingerprint)
-                for rec in chapter:
-                    rec.gender = genders.get(spk_entry.name)
-                    if by_chapter:
-                        rec.speaker = f"{spk_entry.name}-{chapter_entry.name}"
-                records.extend(chapter)
+        records = _scan_split(root, split_dir, genders, by_chapter, fingerprint)
         return Dataset(
             records,
             name=str(cfg.get("name") or self.type_name),
             root=root,
             split=split,
-            fingerprint=fingerprint.hexdigest(),
-            total_bytes=fingerprint.total_bytes,
+            fingerprint=fingerprint,  # read once the records are consumed
             type_name=self.type_name,
         )
+
+
+def _scan_split(root: str, split_dir: str, genders: dict[str, str], by_chapter: bool,
+                fingerprint: Fingerprint) -> Iterator[Record]:
+    """The split's records, one chapter at a time (the Dataset packs them as they come);
+    chapters are scanned by a few threads (their ``stat`` calls overlap)."""
+    chapters = ((spk, chapter) for spk in _sorted_dirs(split_dir)
+                for chapter in _sorted_dirs(spk.path))
+
+    def scan(pair: tuple[os.DirEntry, os.DirEntry]) -> tuple[str, str, list[Record],
+                                                           Fingerprint]:
+        own = Fingerprint()
+        return pair[0].name, pair[1].name, _scan_chapter(root, pair[0].name, pair[1], own), own
+
+    for speaker, chapter, records, own in ordered_map(scan, chapters):
+        fingerprint.merge(own)
+        for rec in records:
+            rec.gender = genders.get(speaker)
+            if by_chapter:
+                rec.speaker = f"{speaker}-{chapter}"
+            yield rec
 
 
 SPEAKER_CONVENTIONS = ("reader", "reader_chapter")
@@ -130,15 +143,16 @@ def _scan_chapter(
     A repeated transcript id reuses the same FLAC (it is flagged ``duplicate_utt_id`` later);
     FLACs without a transcript line become records with ``text=None``.
     """
-    flacs: dict[str, str] = {}
+    flacs: dict[str, tuple[str, int]] = {}
     transcripts: list[os.DirEntry] = []
     rel_dir = os.path.relpath(chapter.path, root) + os.sep  # relpath once per chapter
     with os.scandir(chapter.path) as entries:
         for entry in entries:
             name = entry.name
             if name.endswith(".flac") and entry.is_file():
-                flacs[name[:-5]] = entry.path
-                fingerprint.add_file_stat(rel_dir + name, entry.stat())
+                stat = entry.stat()
+                flacs[name[:-5]] = (entry.path, stat.st_size)
+                fingerprint.add_file_stat(rel_dir + name, stat)
             elif name.endswith(".trans.txt") and entry.is_file():
                 transcripts.append(entry)
     records: list[Record] = []
@@ -161,12 +175,13 @@ def _scan_chapter(
             number = rec.utt_id[len(prefix):]
             if not (rec.utt_id.startswith(prefix) and number.isdecimal()):
                 rec.issues.append(ISSUE_FOLDER_MISMATCH)
-            rec.audio = flacs.get(rec.utt_id)
+            rec.audio, rec.size = flacs.get(rec.utt_id, (None, -1))
             records.append(rec)
     seen = {rec.utt_id for rec in records}
     issues = [ISSUE_TRANSCRIPT_UNREADABLE] if unreadable else []
-    records.extend(Record(utt_id, source=path, speaker=speaker, audio=path, issues=list(issues))
-                   for utt_id, path in flacs.items() if utt_id not in seen)
+    records.extend(Record(utt_id, source=path, speaker=speaker, audio=path, size=size,
+                          issues=list(issues))
+                   for utt_id, (path, size) in flacs.items() if utt_id not in seen)
     return records
 
 

@@ -10,7 +10,7 @@ retry (``retry_failed``: only their failed items) and to run, asking
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,7 +67,7 @@ class RunPlan:
                          dict(sink_options or {}), options.item_timeout_s, state.retry)
 
 
-def shard_layout(options: RunOptions, items: list[int], n_workers: int,
+def shard_layout(options: RunOptions, items: Sequence[int], n_workers: int,
                  plan_key: dict[str, Any]) -> tuple[list[Shard], dict[str, Any]]:
     """The shards and the ``plan.json`` record of a run over ``items`` (writes nothing)."""
     size = options.shard_size or auto_shard_size(len(items), n_workers)
@@ -83,7 +83,8 @@ def plan_run(options: RunOptions, plan_key: dict[str, Any], indices: Iterable[in
     ``store_root=None`` plans an in-memory run (no store, nothing done). A detached
     submission passes ``clean_stale=False``: live jobs may still be writing temp dirs.
     """
-    shards, record = shard_layout(options, [int(i) for i in indices], n_workers, plan_key)
+    items = indices if isinstance(indices, range) else [int(i) for i in indices]
+    shards, record = shard_layout(options, items, n_workers, plan_key)
     if store_root is None:
         return RunPlan(shards, states=[ShardState(s) for s in shards])
     store = ShardStore(store_root)

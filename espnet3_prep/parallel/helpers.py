@@ -14,7 +14,8 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from espnet3_prep.backends.dask import DaskBackend, _as_worker_plugin
+from espnet3_prep.backends.dask import DaskBackend
+from espnet3_prep.backends.dask_worker import as_worker_plugin
 from espnet3_prep.driver.progress import ItemProgress
 from espnet3_prep.errors import ConfigError
 
@@ -62,7 +63,7 @@ def register_env(client: Any, setup_fn: SetupFn | None) -> str | None:
     if setup_fn is None:
         return None
     name = f"espnet3-prep-helper-env-{next(_names)}"
-    client.register_plugin(_as_worker_plugin(setup_fn), name=name)
+    client.register_plugin(as_worker_plugin(setup_fn), name=name)
     return name
 
 

@@ -21,10 +21,16 @@ class AudioBytes:
     def __init__(self, dataset: Sequence[dict[str, Any]]) -> None:
         self.dataset = dataset
         self._sizes: dict[str, int] = {}
+        self._scanned = getattr(dataset, "audio_size", None)
+        """Sizes the dataset's scan recorded (no item dict, no stat, nothing kept here)."""
 
     def __call__(self, indices: Sequence[int]) -> float:
         """Estimated cost of the items at ``indices`` (bytes; 0 for items without audio)."""
-        return float(sum(self.item_cost(self.dataset[idx]) for idx in indices))
+        return float(sum(self._cost(idx) for idx in indices))
+
+    def _cost(self, idx: int) -> float:
+        size = self._scanned(idx) if self._scanned is not None else None
+        return float(size) if size is not None else self.item_cost(self.dataset[idx])
 
     def item_cost(self, sample: dict[str, Any]) -> float:
         """A segment's duration x :data:`SEGMENT_BYTES_PER_S`, else the file size divided

@@ -66,7 +66,8 @@ def submit_all(cfg: DictConfig) -> dict[str, list[dict[str, Any]]]:
                 specs = cfg.runner.get("async_specs_dir")
                 overrides = {"async_specs_dir": Path(str(specs)).absolute() / split} if specs \
                     else {}
-                runner, _, n_items = build_runner(cfg, split, output_dir / split, **overrides)
+                runner, _, n_items = build_runner(cfg, split, output_dir / split,
+                                                  index="save", **overrides)
                 jobs[split] = runner(range(n_items))
         finally:
             close_parallel()
@@ -139,7 +140,7 @@ def collect_all(cfg: DictConfig) -> dict[str, dict[str, Any]]:
     with OutputLock(output_dir):
         ready = []
         for split in splits:
-            runner, one, n_items = build_runner(cfg, split, output_dir / split)
+            runner, one, n_items = build_runner(cfg, split, output_dir / split, index="load")
             ready.append((split, one, _checked_report(cfg, runner, n_items, output_dir / split)))
         incomplete = {s: r for s, _, r in ready if r["counts"]["done"] != len(r["shards"])
                       or not r["planned"]}
@@ -158,7 +159,7 @@ def collect_all(cfg: DictConfig) -> dict[str, dict[str, Any]]:
 def _checked_report(cfg: DictConfig, runner: Any, n_items: int, split_dir: Path
                     ) -> dict[str, Any]:
     """The split's status, after checking its plan is the one this command describes."""
-    _, record = shard_layout(runner.options, list(range(n_items)),
+    _, record = shard_layout(runner.options, range(n_items),
                              int(cfg.parallel.n_workers), runner.plan_key_dict())
     path = split_dir / PLAN_NAME
     if path.exists():

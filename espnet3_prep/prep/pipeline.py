@@ -10,6 +10,8 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from espnet3_prep.compat import resolve_class
+from espnet3_prep.datasets import save_split_index
+from espnet3_prep.datasets.index import INDEX_NAME
 from espnet3_prep.driver.options import RunOptions
 from espnet3_prep.driver.submit import assert_no_live_jobs
 from espnet3_prep.parallel import close_parallel, set_parallel
@@ -71,16 +73,24 @@ def split_config(cfg: DictConfig, split: str) -> DictConfig:
     return copy
 
 
-def build_runner(cfg: DictConfig, split: str, split_dir: Path, **overrides: Any
-                 ) -> tuple[Any, DictConfig, int]:
+def build_runner(cfg: DictConfig, split: str, split_dir: Path, *, index: str = "",
+                 **overrides: Any) -> tuple[Any, DictConfig, int]:
     """The split's runner (provider, plan key, runner options), its config, its size;
-    ``overrides`` replace run options (e.g. a per-split ``async_specs_dir``)."""
+    ``overrides`` replace run options (e.g. a per-split ``async_specs_dir``).
+    ``index="save"``: scan, and save the items for the processes that run the shards;
+    ``"load"``: use the items the run saved (merging its shards needs no rescan)."""
     one = split_config(cfg, split)
     provider_cls = resolve_class(str(cfg.provider._target_))
     runner_cls = resolve_class(str(cfg.runner._target_))
+    path = split_dir / INDEX_NAME
+    if index == "load":
+        one.item_index = str(path)  # a missing or foreign index: scanned as usual
     dataset = provider_cls.build_dataset(one)
     check_channel(one, dataset)
     check_exports(one, dataset)
+    if index == "save" and save_split_index(dataset, OmegaConf.to_container(one.dataset),
+                                            split, path):
+        one.item_index = str(path)  # workers, array tasks, detached jobs load it
     provider = provider_cls(one, params={"output_dir": str(split_dir)})
     if hasattr(provider, "use_dataset"):  # the in-process env reuses it (no second parse)
         provider.use_dataset(dataset)
@@ -93,7 +103,7 @@ def build_runner(cfg: DictConfig, split: str, split_dir: Path, **overrides: Any
 
 def run_split(cfg: DictConfig, split: str, split_dir: Path) -> dict[str, Any]:
     """Plan, run and collect one split."""
-    runner, one, n_items = build_runner(cfg, split, split_dir)
+    runner, one, n_items = build_runner(cfg, split, split_dir, index="save")
     start = time.perf_counter()
     outcome = runner.run(range(n_items))
     wall = time.perf_counter() - start

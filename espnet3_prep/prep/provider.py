@@ -26,8 +26,12 @@ class PrepProvider(InferenceProvider):
 
     @staticmethod
     def build_dataset(cfg: DictConfig) -> Any:
-        """The split's dataset (a lazy, sorted sequence of sample dicts)."""
-        return build_dataset(_plain(cfg.dataset), str(cfg.dataset.split))
+        """The split's dataset (a lazy, sorted sequence of sample dicts): loaded from the
+        item index the driver saved (``item_index``, set by ``build_runner``), else
+        scanned."""
+        index = cfg.get("item_index")
+        return build_dataset(_plain(cfg.dataset), str(cfg.dataset.split),
+                             index=str(index) if index else None)
 
     @staticmethod
     def build_model(cfg: DictConfig) -> Any:

@@ -4,6 +4,8 @@ duration / frame histograms as bars, throughput and per-shard timing."""
 from __future__ import annotations
 
 import statistics
+from array import array
+from collections.abc import Sequence
 
 import numpy as np
 from rich.console import Console
@@ -15,11 +17,11 @@ BAR_WIDTH = 40
 BINS = 8
 
 
-def histogram_table(title: str, values: dict[str, list[float]], unit: str) -> Table:
+def histogram_table(title: str, values: dict[str, Sequence[float]], unit: str) -> Table:
     """A text histogram: one row per bin, one bar column per split."""
     table = Table(title=title, title_justify="left", box=None, pad_edge=False)
     table.add_column(unit, justify="right")
-    everything = [v for vs in values.values() for v in vs]
+    everything = np.concatenate([np.asarray(vs, dtype=np.float64) for vs in values.values()])
     edges = np.histogram_bin_edges(everything, bins=BINS)
     counts = {name: np.histogram(vs, bins=edges)[0] for name, vs in values.items()}
     peak = max(int(c.max()) for c in counts.values()) or 1
@@ -67,7 +69,7 @@ def print_details(splits: list[SplitData], console: Console | None = None) -> No
     durations = {s.name: s.durations for s in splits if s.durations}
     if durations:
         console.print(histogram_table("kept durations", durations, "seconds"))
-    frames = {s.name: [float(f) for f in s.frames] for s in splits if s.frames}
+    frames = {s.name: array("d", s.frames) for s in splits if s.frames}
     if frames:
         console.print(histogram_table("frames per utterance", frames, "frames"))
     console.print(shard_table(splits))

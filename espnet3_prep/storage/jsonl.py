@@ -20,7 +20,12 @@ def json_default(value: Any) -> Any:
 
 def dumps_line(payload: dict[str, Any]) -> str:
     """One JSONL line (key order kept, NaN refused so every line is strict JSON)."""
-    return json.dumps(payload, ensure_ascii=False, allow_nan=False, default=json_default) + "\n"
+    return _ENCODER.encode(payload) + "\n"
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=json_default)
+"""What ``json.dumps`` with these arguments builds anew for every call (a manifest
+writes one line per utterance)."""
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

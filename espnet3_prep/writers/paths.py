@@ -87,12 +87,13 @@ def in_shard(row: dict[str, Any], shard_dir: Path) -> dict[str, Any]:
     e.g. its ark, written where the shard then was) pointing into ``shard_dir``."""
     for name, kind in PATH_FIELDS.items():
         value = row.get(name)
-        if not isinstance(value, str) or not os.path.isabs(value):
-            continue
+        if not isinstance(value, str) or not value.startswith("/") or "shards" not in value:
+            continue  # (a corpus path: no split_path/normpath for each of 281k rows)
         path, suffix = split_path(value, kind)
-        parent = Path(path).parent
-        if parent.name == shard_dir.name and parent.parent.name == "shards":
-            row[name] = f"{shard_dir / Path(path).name}{suffix}"
+        parent, file_name = os.path.split(os.path.normpath(path))  # str ops: 281k rows
+        up, shard_name = os.path.split(parent)
+        if shard_name == shard_dir.name and os.path.basename(up) == "shards":
+            row[name] = f"{os.path.join(shard_dir, file_name)}{suffix}"
     return row
 
 

@@ -82,4 +82,4 @@ def test_plan_run_refuses_another_plan_and_ignores_its_markers(tmp_path: Path) -
 def test_in_memory_plan_has_no_store() -> None:
     plan = plan_run(RunOptions(), KEY, range(5), 2, None)
     assert plan.store is None and plan.plan_hash is None
-    assert [s.shard.indices for s in plan.states] == [(0,), (1,), (2,), (3,), (4,)]
+    assert [tuple(s.shard.indices) for s in plan.states] == [(0,), (1,), (2,), (3,), (4,)]

@@ -17,6 +17,8 @@ def test_plan_is_deterministic_and_covers_every_index_once() -> None:
     assert [len(s.indices) for s in shards] == [5, 5, 5, 5, 3]
     assert [i for s in shards for i in s.indices] == list(range(23))
     assert plan_shards(range(23), 5) == shards
+    assert [tuple(s.indices) for s in plan_shards(list(range(23)), 5)] == [
+        tuple(s.indices) for s in shards]
     assert [s.name for s in shards][:2] == ["00000", "00001"]
 
 
