@@ -146,6 +146,24 @@ def test_scancelled_array_task_is_resubmitted(submitit_env: Any, tmp_path: Path,
 
 
 @pytest.mark.slurm
+def test_a_200_task_array_accounts_for_every_item_once(submitit_env: Any,
+                                                       tmp_path: Path) -> None:
+    """The scaled-down form of bench-scale's >= 1,000-task array (issue 12): one shard per
+    array task, every item's result exactly once, in input order, every shard committed."""
+    submitit_env("submitit_slurm", shards_per_job=1)
+    work = tmp_path / "work"
+    start = time.monotonic()
+    out = ToyRunner(ToyProvider({"n": 400}), shard_size=2, work_dir=work,
+                    progress=False)(range(400))
+    print(f"\nsubmitit_slurm: 200-task array in {time.monotonic() - start:.1f} s")
+    assert [r["y"] for r in out] == expected(400)
+    assert committed_shards(work) == [f"{i:05d}" for i in range(200)]
+    arrays = {p.name.split("_")[0] for p in (tmp_path / "jobs").glob("*_*_log.out")}
+    tasks = list((tmp_path / "jobs").glob("*_*_log.out"))
+    assert len(tasks) == 200 and len(arrays) == 1, (len(tasks), sorted(arrays))
+
+
+@pytest.mark.slurm
 def test_rejected_sbatch_fails_fast_with_its_message(tmp_path: Path) -> None:
     out = tmp_path / "exp"
     start = time.monotonic()
