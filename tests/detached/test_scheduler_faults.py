@@ -69,13 +69,20 @@ def test_requeued_job_resumes_its_shard(tmp_path: Path, reference_bytes: dict[st
                                         ) -> None:
     out = tmp_path / "exp"
     _, split, victim = _submit(out, 2.0)
+    # a requeue in the first ~0.2 s of the batch step can end the job FAILED instead of
+    # requeueing it (seen in CI): requeue it once its first item is done, as preemption would
+    wait_for(lambda: _shard(split, 1)["items_done"] >= 1, 60, "shard 1's first item")
     subprocess.run(["scontrol", "requeue", victim], check=True, timeout=30)
     wait_for(lambda: _shard(split, 1)["state"] == "pending", 60, "the requeued job pending")
-    # SLURM holds a requeued job ~2 min (BeginTime); release it as the scheduler would
-    wait_for(lambda: subprocess.run(["scontrol", "update", f"jobid={victim}",
-                                     "starttime=now"], capture_output=True, timeout=30,
-                                    check=False).returncode == 0, 30, "the job released")
-    wait_for(lambda: store_status(split)["counts"]["done"] == 3, 120, "every shard done")
+    # SLURM holds a requeued job ~2 min (BeginTime); release it as the scheduler would,
+    # again while it waits (a release before the requeue has settled does not stick)
+    def released_and_done() -> bool:
+        if _shard(split, 1)["state"] == "pending":
+            subprocess.run(["scontrol", "update", f"jobid={victim}", "starttime=now"],
+                           capture_output=True, timeout=30, check=False)
+        return store_status(split)["counts"]["done"] == 3
+
+    wait_for(released_and_done, 180, "every shard done")
     assert len(book(split)["jobs"]) == 3  # same job, same id: nothing resubmitted by us
     _collect_matches(out, reference_bytes)
     record("scontrol requeue (preemption) of a detached job", "same job reruns the shard",
