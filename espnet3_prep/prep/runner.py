@@ -130,10 +130,7 @@ def _read_audio(sample: dict[str, Any], target_sr: int | None, options: dict[str
     """Decode (resampled, downmixed, speed-perturbed) audio, or the reason it is dropped."""
     utt_id = sample["utt_id"]
     try:
-        wave, sr = load_audio(_audio_source(sample), target_sr=target_sr,
-                              resample=options.get("resample", True),
-                              channel=sample.get("channel", options.get("channel")),
-                              segment=sample.get("segment"))
+        wave, sr = load_audio(_audio_source(sample), **_reading(sample, target_sr, options))
     except AudioReadError as exc:
         return _unreadable(utt_id, exc)
     if target_sr and sr != target_sr:  # only when dataset.resample=false
@@ -141,6 +138,14 @@ def _read_audio(sample: dict[str, Any], target_sr: int | None, options: dict[str
     if sample.get("speed"):
         wave = change_speed(wave, float(sample["speed"]))
     return wave, sr
+
+
+def _reading(sample: dict[str, Any], target_sr: int | None, options: dict[str, Any]
+             ) -> dict[str, Any]:
+    """The keyword arguments that both the decode and the header read take."""
+    return {"target_sr": target_sr, "resample": options.get("resample", True),
+            "channel": sample.get("channel", options.get("channel")),
+            "segment": sample.get("segment")}
 
 
 def _audio_source(sample: dict[str, Any]) -> Any:
@@ -158,10 +163,7 @@ def _read_length(sample: dict[str, Any], target_sr: int | None, options: dict[st
     """``(num_samples, sr)`` from the header, as :func:`_read_audio` would decode them."""
     utt_id = sample["utt_id"]
     try:
-        num, sr = audio_length(_audio_source(sample), target_sr=target_sr,
-                               resample=options.get("resample", True),
-                               channel=sample.get("channel", options.get("channel")),
-                               segment=sample.get("segment"))
+        num, sr = audio_length(_audio_source(sample), **_reading(sample, target_sr, options))
     except AudioReadError as exc:
         return _unreadable(utt_id, exc)
     if target_sr and sr != target_sr:  # only when dataset.resample=false
