@@ -9,6 +9,7 @@ mid-shard, is tests/contract (``a job whose process keeps dying``)."""
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -73,16 +74,26 @@ def test_requeued_job_resumes_its_shard(tmp_path: Path, reference_bytes: dict[st
     # requeueing it (seen in CI): requeue it once its first item is done, as preemption would
     wait_for(lambda: _shard(split, 1)["items_done"] >= 1, 60, "shard 1's first item")
     subprocess.run(["scontrol", "requeue", victim], check=True, timeout=30)
+    requeued_at = time.monotonic()
     wait_for(lambda: _shard(split, 1)["state"] == "pending", 60, "the requeued job pending")
     # SLURM holds a requeued job ~2 min (BeginTime); release it as the scheduler would,
-    # again while it waits (a release before the requeue has settled does not stick)
+    # again while it waits (a release before the requeue has settled does not stick).
+    # Not within 2 s of the requeue: slurmd compares the revocation of the old instance's
+    # credential with the new one's in whole seconds, and a relaunch in the same second
+    # was killed ("Killing non-startable batch job: Job credential revoked", seen in CI).
     def released_and_done() -> bool:
-        if _shard(split, 1)["state"] == "pending":
+        if _shard(split, 1)["state"] == "pending" and time.monotonic() - requeued_at > 2.0:
             subprocess.run(["scontrol", "update", f"jobid={victim}", "starttime=now"],
                            capture_output=True, timeout=30, check=False)
         return store_status(split)["counts"]["done"] == 3
 
-    wait_for(released_and_done, 180, "every shard done")
+    try:
+        wait_for(released_and_done, 180, "every shard done")
+    except AssertionError as err:  # say what SLURM and the store saw
+        job = subprocess.run(["scontrol", "show", "job", victim], capture_output=True,
+                             text=True, timeout=30).stdout
+        raise AssertionError(f"{err}\nscontrol show job {victim}:\n{job}\n"
+                             f"store: {store_status(split)['shards']}") from None
     assert len(book(split)["jobs"]) == 3  # same job, same id: nothing resubmitted by us
     _collect_matches(out, reference_bytes)
     record("scontrol requeue (preemption) of a detached job", "same job reruns the shard",
