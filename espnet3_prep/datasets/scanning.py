@@ -7,7 +7,9 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import itertools
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -18,8 +20,14 @@ from espnet3_prep.errors import ConfigError
 T = TypeVar("T")
 R = TypeVar("R")
 SCAN_THREADS = 4
-"""Folders scanned at once: a scan is ``stat`` latency (one per audio file, cold caches,
-network file systems), which threads overlap; the GIL-bound parsing stays serial."""
+"""Folders scanned at once when the scan waits on ``stat`` latency (cold caches, network
+file systems): threads overlap the waits; the GIL-bound parsing stays serial."""
+PROBE_FOLDERS = 16
+"""Folders per timed window of an inline scan (to tell latency-bound from CPU-bound)."""
+LATENCY_BOUND = 1.5
+"""Wall / CPU time of a window above which the rest is scanned on threads. Below it the
+metadata is cached and threads only contend for the GIL: on a warm 281k-file tree, 4
+threads took 13.1 s (10.5 s of it system time in lock hand-offs), one thread 6.2 s."""
 
 
 def relative_path(path: str, folder: str) -> str:
@@ -95,11 +103,35 @@ def decode_line(raw: bytes) -> tuple[str, bool]:
 
 def ordered_map(fn: Callable[[T], R], items: Iterable[T], threads: int = SCAN_THREADS
                 ) -> Iterator[R]:
-    """``map(fn, items)`` on ``threads`` threads, in order, at most ``2 * threads`` results
-    ahead of the consumer (a split's folders are never all held at once)."""
+    """``map(fn, items)`` in order, inline and timed in windows of :data:`PROBE_FOLDERS`;
+    from the first window that waited on I/O (:data:`LATENCY_BOUND`) on, the rest runs on
+    ``threads`` threads. The results are the same either way."""
+    iterator = iter(items)
+    while threads > 1:
+        wall = cpu = 0.0
+        count = 0
+        for item in itertools.islice(iterator, PROBE_FOLDERS):
+            wall_start, cpu_start = time.perf_counter(), time.thread_time()
+            result = fn(item)
+            wall += time.perf_counter() - wall_start
+            cpu += time.thread_time() - cpu_start
+            count += 1
+            yield result
+        if count < PROBE_FOLDERS:
+            return
+        if wall > LATENCY_BOUND * cpu:
+            yield from _threaded_map(fn, iterator, threads)
+            return
+    yield from map(fn, iterator)
+
+
+def _threaded_map(fn: Callable[[T], R], iterator: Iterator[T], threads: int
+                  ) -> Iterator[R]:
+    """``map`` on a thread pool, in order, at most ``2 * threads`` results ahead of the
+    consumer (a split's folders are never all held at once)."""
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="scan") as pool:
         pending: deque[Future[R]] = deque()
-        for item in items:
+        for item in iterator:
             pending.append(pool.submit(fn, item))
             if len(pending) >= 2 * threads:
                 yield pending.popleft().result()
