@@ -14,9 +14,12 @@ export PATH="$PATH:/usr/sbin:/sbin"
 LIBS=(libavutil libavcodec libavformat libavdevice libavfilter libswscale libswresample)
 
 missing() {
-    local lib out=()
+    # the cache is read once, then searched: `ldconfig -p | grep -q` under pipefail failed
+    # whenever grep's early exit hit ldconfig with SIGPIPE (a present library "missing")
+    local lib cache out=()
+    cache=$(ldconfig -p 2>/dev/null || true)
     for lib in "${LIBS[@]}"; do
-        ldconfig -p 2>/dev/null | grep -q "${lib}\.so\." || out+=("$lib")
+        grep -q "${lib}\.so\." <<<"$cache" || out+=("$lib")
     done
     echo "${out[*]}"
 }
