@@ -18,9 +18,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
+import os
 import shutil
+import signal
 import subprocess
 import time
 import uuid
@@ -250,7 +253,7 @@ class SubmititBackend(Backend):
         jobs, self._running = list(self._running), {}
         if self.cluster == "local":
             for job in jobs:
-                job.cancel(check=False)
+                _stop_local_job(job)
             return
         arrays = sorted({job.job_id.split("_")[0] for job in jobs})
         if arrays:
@@ -260,6 +263,16 @@ class SubmititBackend(Backend):
         """Cancel jobs still running (idempotent)."""
         self._cancel_running()
         self._executor = None
+
+
+def _stop_local_job(job: Any) -> None:
+    """SIGTERM to a running ``submitit_local`` job's controller (pid = job id, see
+    tests/backends/test_private_apis.py), which forwards it to the task. submitit's
+    ``cancel()`` sends SIGINT: the controller's traceback reached the user's terminal."""
+    if job.state != "RUNNING":
+        return
+    with contextlib.suppress(ProcessLookupError, ValueError):
+        os.kill(int(job.job_id), signal.SIGTERM)
 
 
 def _report(job: Any, on_result: ResultFn) -> JobReport:

@@ -75,3 +75,13 @@ def test_jobqueue_job_attributes_used_for_detached_scripts() -> None:
                                memory="1GB", log_directory=None)
     for name in ("job_header", "shebang", "submit_command", "job_id_regexp"):
         assert isinstance(getattr(job, name), str), name
+
+
+def test_submitit_local_job_id_is_the_controller_pid() -> None:
+    """backends/submitit.py stops a ``submitit_local`` job with SIGTERM to its job id, taken
+    as the controller's pid (submitit's own ``cancel`` sends SIGINT: a traceback)."""
+    from submitit.local.local import Controller, LocalExecutor, LocalJob
+
+    assert "job_id=str(process.pid)" in inspect.getsource(LocalExecutor._submit_command)
+    assert "signal.SIGTERM, self._forward_signal" in inspect.getsource(Controller.__init__)
+    assert isinstance(inspect.getattr_static(LocalJob, "state"), property)
