@@ -70,8 +70,8 @@ def test_requeued_job_resumes_its_shard(tmp_path: Path, reference_bytes: dict[st
                                         ) -> None:
     out = tmp_path / "exp"
     _, split, victim = _submit(out, 2.0)
-    # a requeue in the first ~0.2 s of the batch step can end the job FAILED instead of
-    # requeueing it (seen in CI): requeue it once its first item is done, as preemption would
+    # requeue it once its first item is done, as preemption would (a job FAILED after an
+    # early requeue in CI, most likely the credential race described below)
     wait_for(lambda: _shard(split, 1)["items_done"] >= 1, 60, "shard 1's first item")
     subprocess.run(["scontrol", "requeue", victim], check=True, timeout=30)
     requeued_at = time.monotonic()
